@@ -1,0 +1,315 @@
+"""Patient state -> facts: the typed, checked, normalised inputs the guards read.
+
+:class:`FactSchema` is built once per bundle from the vocabulary. ``read_patient`` checks a
+state against it and reports *every* problem at once in one :class:`PatientDataError`, never
+echoing the patient identifier or other values.
+
+Numbers are rounded (half-even) to their input's declared ``precision`` before any guard sees
+them, so the reference evaluator and the durable-rules engine (which compares fixed-point
+integers) read the same value.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date
+from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation
+from functools import cache
+from typing import Any, Literal
+
+import pycountry
+from pydantic import ValidationError
+
+from pedonc_routing.compiler.codes import CodeFormatError, icd10_key, morphology_parts
+from pedonc_routing.errors import PatientDataError
+from pedonc_routing.loader.suggestions import with_hint
+from pedonc_routing.model.documents import Vocabulary
+from pedonc_routing.model.patient import PatientState
+from pedonc_routing.source import format_path
+
+InputType = Literal["number", "integer", "boolean", "enum", "icd10", "morphology", "text"]
+FactValue = bool | int | float | str
+
+EARLIEST_AS_OF = date(1990, 1, 1)
+LATEST_AS_OF = date(2100, 1, 1)
+MAX_AGE_YEARS = 100
+
+
+@dataclass(frozen=True, slots=True)
+class InputSpec:
+    """What the engine needs to know about one input."""
+
+    name: str
+    type: InputType
+    precision: int = 0
+    low: float | None = None
+    high: float | None = None
+    values: tuple[str, ...] = ()
+    unit: str | None = None
+    group: str = "patient"
+    builtin: bool = False
+
+
+BUILTIN_INPUTS: dict[str, InputSpec] = {
+    "age_years": InputSpec("age_years", "integer", 0, 0, MAX_AGE_YEARS, builtin=True),
+    "age_months": InputSpec("age_months", "integer", 0, 0, MAX_AGE_YEARS * 12, builtin=True),
+    "sex": InputSpec("sex", "enum", values=("F", "M"), builtin=True),
+    "home_region": InputSpec("home_region", "text", builtin=True),
+    "icd10": InputSpec("icd10", "icd10", builtin=True),
+    "icdo3_morphology": InputSpec("icdo3_morphology", "morphology", builtin=True),
+    "icdo3_topography": InputSpec("icdo3_topography", "text", builtin=True),
+}
+
+
+@cache
+def kz_region_codes() -> frozenset[str]:
+    """ISO 3166-2:KZ subdivision codes, from pycountry."""
+    return frozenset(sub.code for sub in pycountry.subdivisions.get(country_code="KZ"))
+
+
+def quantize(value: float, precision: int) -> float:
+    """Round half-even to ``precision`` decimals, exactly (via the shortest decimal repr)."""
+    if precision >= 0 and float(value).is_integer():
+        return float(value)
+    exact = Decimal(repr(float(value))).quantize(Decimal(1).scaleb(-precision), ROUND_HALF_EVEN)
+    return float(exact)
+
+
+def completed_years_and_months(born: date, on: date) -> tuple[int, int]:
+    """Completed age in years and in months (a birthday counts on its day)."""
+    months = (on.year - born.year) * 12 + (on.month - born.month)
+    if on.day < born.day:
+        months -= 1
+    return months // 12, months
+
+
+@dataclass(frozen=True, slots=True)
+class PatientFacts:
+    """A checked patient state and the facts derived from it."""
+
+    state: PatientState
+    facts: Mapping[str, FactValue]
+
+
+class FactSchema:
+    """Every input of a bundle: the built-ins plus the vocabulary's."""
+
+    def __init__(self, vocabulary: Vocabulary | None) -> None:
+        specs = dict(BUILTIN_INPUTS)
+        if vocabulary is not None:
+            for name, item in vocabulary.inputs.items():
+                low, high = item.range if item.range is not None else (None, None)
+                specs[name] = InputSpec(
+                    name=name,
+                    type=item.type,
+                    precision=item.precision if item.type == "number" else 0,
+                    low=low,
+                    high=high,
+                    values=tuple(item.values or ()),
+                    unit=item.unit,
+                    group=item.group,
+                )
+        self.inputs: dict[str, InputSpec] = specs
+        self._groups = {
+            group: {name for name, spec in specs.items() if spec.group == group}
+            for group in ("observations", "exposures")
+        }
+
+    # -- reading a patient ------------------------------------------------------------------
+
+    def read_patient(
+        self,
+        raw: PatientState | Mapping[str, Any],
+        steps_by_protocol: Mapping[str, frozenset[str]],
+    ) -> PatientFacts:
+        """Check a patient state; raise one :class:`PatientDataError` listing every problem."""
+        problems: list[str] = []
+        state: PatientState | None
+        if isinstance(raw, PatientState):
+            state = raw
+        elif isinstance(raw, Mapping):
+            try:
+                state = PatientState.model_validate(raw)
+            except ValidationError as error:
+                state = None
+                problems.extend(_shape_problems(error))
+                # Check the parts that are readable, so every problem is reported at once.
+                for group in ("observations", "exposures"):
+                    values = raw.get(group)
+                    if isinstance(values, Mapping):
+                        self._check_group(group, values, problems)
+        else:
+            raise PatientDataError([f"patient: expected a mapping, got {type(raw).__name__}"])
+        if state is None:
+            raise PatientDataError(problems)
+
+        facts: dict[str, FactValue] = {}
+        self._read_dates(state, facts, problems)
+        self._read_context(state, steps_by_protocol, facts, problems)
+        facts.update(self._check_group("observations", state.observations, problems))
+        facts.update(self._check_group("exposures", state.exposures, problems))
+        if problems:
+            raise PatientDataError(problems)
+        return PatientFacts(state, facts)
+
+    def _read_dates(
+        self, state: PatientState, facts: dict[str, FactValue], problems: list[str]
+    ) -> None:
+        today = state.as_of.date()
+        if not EARLIEST_AS_OF <= today < LATEST_AS_OF:
+            problems.append(f"as_of: {today.year} is outside {EARLIEST_AS_OF.year}-2099")
+            return
+        years: int | None = None
+        months: int | None = None
+        if state.birth_date is not None:
+            if state.birth_date > today:
+                problems.append("birth_date: is after as_of")
+                return
+            years, months = completed_years_and_months(state.birth_date, today)
+        if state.age_months is not None:
+            if months is not None and months != state.age_months:
+                problems.append("age_months: disagrees with birth_date")
+            months = state.age_months
+        if state.age_years is not None:
+            derived = months // 12 if months is not None else None
+            if derived is not None and derived != state.age_years:
+                problems.append("age_years: disagrees with birth_date/age_months")
+            years = state.age_years
+        if years is None and months is not None:
+            years = months // 12
+        if years is None:
+            return  # age is simply missing; a guard that needs it answers needs_data
+        if years < 0 or (months is not None and months < 0):
+            problems.append("age: must not be negative")
+        elif years > MAX_AGE_YEARS:
+            problems.append(f"age: over {MAX_AGE_YEARS} years is not plausible")
+        else:
+            facts["age_years"] = years
+            if months is not None:
+                facts["age_months"] = months
+
+    def _read_context(
+        self,
+        state: PatientState,
+        steps_by_protocol: Mapping[str, frozenset[str]],
+        facts: dict[str, FactValue],
+        problems: list[str],
+    ) -> None:
+        if state.sex is not None:
+            if state.sex in ("F", "M"):
+                facts["sex"] = state.sex
+            else:
+                problems.append("sex: must be F or M")
+        if state.home_region in kz_region_codes():
+            facts["home_region"] = state.home_region
+        else:
+            problems.append(
+                with_hint(
+                    "home_region: not an ISO 3166-2:KZ subdivision code",
+                    state.home_region if len(state.home_region) < 16 else "",
+                    kz_region_codes(),
+                )
+            )
+        diagnosis = state.diagnosis
+        if diagnosis.icd10 is not None:
+            try:
+                icd10_key(diagnosis.icd10)
+                facts["icd10"] = diagnosis.icd10
+            except CodeFormatError:
+                problems.append("diagnosis.icd10: not an ICD-10 code of the form C91 or C91.0")
+        if diagnosis.icdo3_morphology is not None:
+            try:
+                morphology_parts(diagnosis.icdo3_morphology)
+                facts["icdo3_morphology"] = diagnosis.icdo3_morphology
+            except CodeFormatError:
+                problems.append("diagnosis.icdo3_morphology: not of the form 9836/3")
+        if diagnosis.icdo3_topography is not None:
+            facts["icdo3_topography"] = diagnosis.icdo3_topography
+        position = state.position
+        if position is not None:
+            steps = steps_by_protocol.get(position.protocol)
+            if steps is None:
+                problems.append(
+                    with_hint("position.protocol: unknown protocol", position.protocol, steps_by_protocol)
+                )
+            elif position.step not in steps:
+                problems.append(
+                    with_hint(
+                        f"position.step: not a step of protocol {position.protocol!r}",
+                        position.step,
+                        steps,
+                    )
+                )
+            if position.entered_at is not None and position.entered_at > state.as_of:
+                problems.append("position.entered_at: is after as_of")
+
+    def _check_group(
+        self, group: str, values: Mapping[Any, Any], problems: list[str]
+    ) -> dict[str, FactValue]:
+        checked: dict[str, FactValue] = {}
+        for name, value in values.items():
+            where = f"{group}.{name}"
+            spec = self.inputs.get(name) if isinstance(name, str) else None
+            if spec is None or spec.group != group:
+                known = self._groups.get(group, set())
+                problems.append(with_hint(f"{where}: not in the vocabulary", str(name), known))
+                continue
+            if value is None:
+                continue  # an explicit null means "not known": same as absent
+            result = _check_value(spec, value)
+            if isinstance(result, str):
+                problems.append(f"{where}: {result}")
+            else:
+                checked[name] = result
+        return checked
+
+
+def _check_value(spec: InputSpec, value: Any) -> FactValue | str:
+    """The normalised value, or a message saying what is wrong (without the value)."""
+    if spec.type in ("number", "integer"):
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            return f"expected a {spec.type}"
+        if isinstance(value, float) and not math.isfinite(value):
+            return "must be a finite number"
+        if spec.type == "integer" and isinstance(value, float) and not value.is_integer():
+            return "expected an integer"
+        number: float | int = int(value) if spec.type == "integer" else value
+        if abs(number) > 1e12:
+            return "out of range"
+        if spec.type == "number":
+            try:
+                number = quantize(float(number), spec.precision)
+            except (InvalidOperation, ValueError):
+                return "not a usable number"
+        if spec.low is not None and number < spec.low:
+            return f"below the plausible range [{spec.low:g}, {spec.high:g}] {spec.unit or ''}".rstrip()
+        if spec.high is not None and number > spec.high:
+            return f"above the plausible range [{spec.low:g}, {spec.high:g}] {spec.unit or ''}".rstrip()
+        return number
+    if spec.type == "boolean":
+        if not isinstance(value, bool):
+            return "expected true or false"
+        return value
+    if spec.type == "enum":
+        if not isinstance(value, str) or value not in spec.values:
+            return f"expected one of {', '.join(spec.values)}"
+        return value
+    if not isinstance(value, str):
+        return "expected text"
+    return value
+
+
+def _shape_problems(error: ValidationError) -> list[str]:
+    problems: list[str] = []
+    for detail in error.errors(include_url=False, include_input=False):
+        where = format_path(tuple(detail["loc"])) or "patient"
+        if detail["type"] == "extra_forbidden":
+            problems.append(f"{where}: unknown key")
+        elif detail["type"] == "missing":
+            problems.append(f"{where}: required")
+        else:
+            problems.append(f"{where}: {detail['msg']}")
+    return problems
+

@@ -1,0 +1,329 @@
+"""The durable-rules evaluator: guards compiled to rulesets of the C engine.
+
+This is the only module that imports durable-rules (``durable_rules_engine``, used directly,
+not ``durable.lang``: see DESIGN.md section 8 for the measurements behind each choice).
+
+- **Three-valued logic.** durable-rules treats a missing field as "every comparison false".
+  Each guard G is compiled into two rules: ``T(G)`` (G is certainly true) and ``F(G)`` (G is
+  certainly false, written with the comparisons negated). Neither firing means *unknown*, which
+  is exactly the reference evaluator's Kleene logic.
+- **Numbers are integers.** Every value is encoded as a fixed-point integer of its input's
+  declared precision (enum values as indexes, booleans as 0/1, codes as ordered keys), so no
+  exponent forms, NaN, or string-vs-number comparisons reach the engine.
+- **Deterministic.** All matches of one asserted fact are collected, then the walker orders
+  them by the YAML's priority and order; durable-rules' firing order and salience are unused.
+- **Thread-safe.** A ruleset is shared; each evaluation checks a session id (sid) out of a
+  small pool, so no two threads ever use one sid. The fact is retracted and the sid's state
+  deleted after every evaluation (memory stays flat).
+- **Reloadable.** Ruleset names are digests of their definition: a bundle with the same guards
+  reuses the ruleset already built (durable-rules cannot redefine a name), never deleting one
+  that another bundle may be using.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import itertools
+import json
+import math
+import queue
+import threading
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from fractions import Fraction
+from typing import Any
+
+import durable_rules_engine
+
+from pedonc_routing.compiler.codes import (
+    icd10_key,
+    icd10_pattern,
+    morphology_parts,
+    morphology_pattern,
+)
+from pedonc_routing.compiler.facts import FactValue, InputSpec
+from pedonc_routing.compiler.guards import GuardTable
+from pedonc_routing.errors import EngineError
+from pedonc_routing.model.conditions import AllOf, AnyOf, Condition, Not, Test
+
+Truth = bool | None
+Expression = dict[str, Any]
+
+#: Rules per ruleset above which durable-rules' ruleset creation is refused (it hangs, with
+#: the GIL held, near 2,500-3,000 rules; see DESIGN.md section 8).
+MAX_RULES = 1000
+#: Session ids per ruleset (durable-rules holds at most ~1,023 live sids).
+MAX_SIDS = 64
+
+_NEVER: Expression = {"$lt": {"pr": 0}}  # the fact's "pr" is always 1
+_MORPH_CODE = "__code"
+_MORPH_BEHAVIOUR = "__beh"
+_nonces = itertools.count(1)
+
+
+class _Compiler:
+    """Condition -> (certainly-true, certainly-false) durable-rules expressions."""
+
+    def __init__(self, inputs: Mapping[str, InputSpec]) -> None:
+        self._inputs = inputs
+
+    def both(self, condition: Condition) -> tuple[Expression, Expression]:
+        if isinstance(condition, Test):
+            return self._test(condition)
+        if isinstance(condition, AllOf):
+            parts = [self.both(part) for part in condition.all]
+            return _and([t for t, _ in parts]), _or([f for _, f in parts])
+        if isinstance(condition, AnyOf):
+            parts = [self.both(part) for part in condition.any]
+            return _or([t for t, _ in parts]), _and([f for _, f in parts])
+        assert isinstance(condition, Not)
+        true, false = self.both(condition.negated)
+        return false, true
+
+    def _test(self, test: Test) -> tuple[Expression, Expression]:
+        spec = self._inputs.get(test.input)
+        if spec is None:
+            raise EngineError(f"guard reads an undeclared input {test.input!r}")
+        field, operator, operand = test.input, test.operator, test.operand
+        if operator == "present":
+            return {"$ex": {_field_of(spec): 1}}, {"$nex": {_field_of(spec): 1}}
+        if operator == "absent":
+            return {"$nex": {_field_of(spec): 1}}, {"$ex": {_field_of(spec): 1}}
+        if operator == "icd10_in":
+            intervals = [icd10_pattern(pattern) for pattern in operand]
+            return (
+                _or([_and([_cmp("$gte", field, lo), _cmp("$lte", field, hi)]) for lo, hi in intervals]),
+                _and([_or([_cmp("$lt", field, lo), _cmp("$gt", field, hi)]) for lo, hi in intervals]),
+            )
+        if operator == "morphology_in":
+            return self._morphology(field, operand)
+        if operator in ("eq", "ne", "in"):
+            values = [operand] if operator != "in" else list(operand)
+            equal = _or([self._equals(spec, value) for value in values])
+            differ = _and([self._differs(spec, value) for value in values])
+            return (differ, equal) if operator == "ne" else (equal, differ)
+        if operator == "between":
+            low, high = operand
+            return (
+                _and([self._compare(spec, "gte", low), self._compare(spec, "lte", high)]),
+                _or([self._compare(spec, "lt", low), self._compare(spec, "gt", high)]),
+            )
+        opposite = {"lt": "gte", "lte": "gt", "gt": "lte", "gte": "lt"}[operator]
+        return self._compare(spec, operator, operand), self._compare(spec, opposite, operand)
+
+    def _morphology(self, field: str, patterns: list[str]) -> tuple[Expression, Expression]:
+        code, behaviour = field + _MORPH_CODE, field + _MORPH_BEHAVIOUR
+        true_parts: list[Expression] = []
+        false_parts: list[Expression] = []
+        for pattern in patterns:
+            item = morphology_pattern(pattern)
+            inside = [_cmp("$gte", code, item.low), _cmp("$lte", code, item.high)]
+            outside = [_cmp("$lt", code, item.low), _cmp("$gt", code, item.high)]
+            if item.behaviour is not None:
+                inside.append({behaviour: item.behaviour})
+                outside.append({"$neq": {behaviour: item.behaviour}})
+            true_parts.append(_and(inside))
+            false_parts.append(_or(outside))
+        return _or(true_parts), _and(false_parts)
+
+    def _scaled(self, spec: InputSpec, value: Any) -> Fraction | str | None:
+        """The constant as the engine sees it; None when it cannot equal any valid value."""
+        if spec.type in ("number", "integer"):
+            if isinstance(value, bool) or not isinstance(value, int | float):
+                return None
+            return Fraction(repr(value)) * 10**spec.precision if isinstance(value, float) else (
+                Fraction(value) * 10**spec.precision
+            )
+        if spec.type == "boolean":
+            return Fraction(int(value)) if isinstance(value, bool) else None
+        if spec.type == "enum":
+            return Fraction(spec.values.index(value)) if value in spec.values else None
+        if spec.type == "icd10":
+            return Fraction(icd10_key(value)) if isinstance(value, str) else None
+        return value if isinstance(value, str) else None
+
+    def _equals(self, spec: InputSpec, value: Any) -> Expression:
+        scaled = self._scaled(spec, value)
+        if scaled is None or (isinstance(scaled, Fraction) and scaled.denominator != 1):
+            return _NEVER
+        return {spec.name: int(scaled) if isinstance(scaled, Fraction) else scaled}
+
+    def _differs(self, spec: InputSpec, value: Any) -> Expression:
+        scaled = self._scaled(spec, value)
+        if scaled is None or (isinstance(scaled, Fraction) and scaled.denominator != 1):
+            return {"$ex": {spec.name: 1}}
+        return {"$neq": {spec.name: int(scaled) if isinstance(scaled, Fraction) else scaled}}
+
+    def _compare(self, spec: InputSpec, operator: str, value: Any) -> Expression:
+        scaled = self._scaled(spec, value)
+        if not isinstance(scaled, Fraction):
+            raise EngineError(f"{operator} needs a number for input {spec.name!r}")
+        # The fact is an integer X: X < k <=> X < ceil(k); X <= k <=> X <= floor(k); and so on.
+        bound = math.ceil(scaled) if operator in ("lt", "gte") else math.floor(scaled)
+        return _cmp("$" + operator, spec.name, bound)
+
+
+def _field_of(spec: InputSpec) -> str:
+    return spec.name + _MORPH_CODE if spec.type == "morphology" else spec.name
+
+
+def _cmp(operator: str, field: str, value: int) -> Expression:
+    return {operator: {field: value}}
+
+
+def _and(parts: list[Expression]) -> Expression:
+    return parts[0] if len(parts) == 1 else {"$and": parts}
+
+
+def _or(parts: list[Expression]) -> Expression:
+    return parts[0] if len(parts) == 1 else {"$or": parts}
+
+
+def encode_facts(
+    facts: Mapping[str, FactValue], fields: Mapping[str, InputSpec]
+) -> dict[str, int | str]:
+    """Facts as the engine reads them: integers (fixed-point, indexes, keys) or plain text."""
+    encoded: dict[str, int | str] = {}
+    for name, spec in fields.items():
+        value = facts.get(name)
+        if value is None:
+            continue
+        kind = spec.type
+        if kind == "number":
+            encoded[name] = round(float(value) * 10**spec.precision)
+        elif kind in ("integer", "boolean"):
+            encoded[name] = int(value)
+        elif kind == "enum":
+            encoded[name] = spec.values.index(str(value))
+        elif kind == "icd10":
+            encoded[name] = icd10_key(str(value))
+        elif kind == "morphology":
+            code, behaviour = morphology_parts(str(value))
+            encoded[name + _MORPH_CODE] = code
+            encoded[name + _MORPH_BEHAVIOUR] = behaviour
+        else:
+            encoded[name] = str(value)
+    return encoded
+
+
+@dataclass
+class _Ruleset:
+    """A created durable-rules ruleset and its pool of session ids."""
+
+    handle: Any
+    rule_keys: dict[str, tuple[str, bool]]  # rule name -> (guard key, truth when it fires)
+    fields: dict[str, InputSpec]
+    sids: queue.SimpleQueue[str]
+    sid_count: int = 0
+
+
+_registry: dict[str, _Ruleset] = {}
+_registry_lock = threading.Lock()
+
+
+class DurableEvaluator:
+    """Evaluates every guard of a table with one assert into a durable-rules ruleset."""
+
+    name = "durable"
+
+    def __init__(self, inputs: Mapping[str, InputSpec]) -> None:
+        self._inputs = dict(inputs)
+        self._compiler = _Compiler(self._inputs)
+        self._tables: dict[str, _Ruleset] = {}
+        self._lock = threading.Lock()
+
+    def prepare(self, table: GuardTable) -> None:
+        """Build (or reuse) the table's ruleset now rather than on first use."""
+        self._ruleset(table)
+
+    def definition(self, table: GuardTable) -> tuple[dict[str, Any], dict[str, tuple[str, bool]]]:
+        """The ruleset definition durable-rules receives, and what each rule means."""
+        rules: dict[str, Any] = {}
+        keys: dict[str, tuple[str, bool]] = {}
+        for index, guard in enumerate(table.guards):
+            true, false = self._compiler.both(guard.condition)
+            for suffix, expression, truth in (("t", true, True), ("f", false, False)):
+                name = f"g{index}{suffix}"
+                rules[name] = {"all": [{"m": {"$and": [{"pr": 1}, expression]}}]}
+                keys[name] = (guard.key, truth)
+        return rules, keys
+
+    def _ruleset(self, table: GuardTable) -> _Ruleset:
+        found = self._tables.get(table.name)
+        if found is not None:
+            return found
+        with self._lock:
+            found = self._tables.get(table.name)
+            if found is not None:
+                return found
+            rules, keys = self.definition(table)
+            if len(rules) > MAX_RULES:
+                raise EngineError(
+                    f"{table.name}: {len(rules)} rules exceed the safe size {MAX_RULES} "
+                    "for durable-rules; split the protocol"
+                )
+            text = json.dumps(rules, sort_keys=True, separators=(",", ":"))
+            name = "pedonc_" + hashlib.sha256(text.encode()).hexdigest()[:24]
+            fields = {spec.name: spec for spec in (self._inputs[i] for i in table.inputs)}
+            with _registry_lock:
+                ruleset = _registry.get(name)
+                if ruleset is None:
+                    try:
+                        handle = durable_rules_engine.create_ruleset(name, text)
+                    except durable_rules_engine.error as error:
+                        raise EngineError(f"{table.name}: durable-rules refused: {error}") from None
+                    ruleset = _Ruleset(handle, keys, fields, queue.SimpleQueue())
+                    _registry[name] = ruleset
+            self._tables[table.name] = ruleset
+            return ruleset
+
+    def evaluate(self, table: GuardTable, facts: Mapping[str, FactValue]) -> Callable[[str], Truth]:
+        ruleset = self._ruleset(table)
+        results: dict[str, bool] = {}
+        for rule in _matches(ruleset, encode_facts(facts, ruleset.fields)):
+            key, truth = ruleset.rule_keys[rule]
+            results[key] = truth
+        return results.get
+
+
+def _checkout_sid(ruleset: _Ruleset) -> str:
+    try:
+        return ruleset.sids.get_nowait()
+    except queue.Empty:
+        pass
+    with _registry_lock:
+        if ruleset.sid_count < MAX_SIDS:
+            ruleset.sid_count += 1
+            return str(ruleset.sid_count)
+    return ruleset.sids.get()  # all sids busy: wait for one
+
+
+def _matches(ruleset: _Ruleset, encoded: dict[str, int | str]) -> set[str]:
+    """Assert one fact on a pooled sid, collect every rule it fires, then clean the sid."""
+    handle = ruleset.handle
+    sid = _checkout_sid(ruleset)
+    fact = json.dumps({**encoded, "id": next(_nonces), "sid": sid, "pr": 1})
+    fired: set[str] = set()
+    try:
+        code, state = durable_rules_engine.assert_fact(handle, fact)
+        if code == 0:
+            result = durable_rules_engine.start_action_for_state(handle, state)
+            message = result[1] if result else None
+            while message:
+                # A message is {"RULE":{...}}; rule names are plain ASCII.
+                fired.add(message[2 : message.index('"', 2)])
+                message = durable_rules_engine.complete_and_start_action(handle, state)
+        elif code != 1:  # 1: no rule matched
+            raise EngineError(f"durable-rules assert failed with code {code}")
+    except durable_rules_engine.error as error:
+        raise EngineError(f"durable-rules failed: {error}") from None
+    finally:
+        try:
+            durable_rules_engine.retract_fact(handle, fact)
+        except durable_rules_engine.error:
+            pass  # not stored when nothing matched
+        try:
+            durable_rules_engine.delete_state(handle, sid)
+        finally:
+            ruleset.sids.put(sid)
+    return fired

@@ -1,0 +1,200 @@
+"""Read one YAML file safely into plain data plus a source map.
+
+The file is *composed* (parsed into nodes) by a :class:`yaml.SafeLoader` subclass that refuses
+explicit tags, bounds aliases and nesting depth, and then *constructed* by our own walk over the
+nodes, which records the 1-based position of every node under its logical path and reports
+duplicate keys. Nothing here raises on bad content: problems become :class:`Issue` records.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+from yaml.events import AliasEvent, MappingStartEvent, ScalarEvent, SequenceStartEvent
+from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+
+from pedonc_routing.source import LogicalPath, SourceMap, SourceSpan
+from pedonc_routing.validation.issues import Issue
+
+MAX_FILE_BYTES = 4 * 1024 * 1024
+MAX_DEPTH = 64
+MAX_ALIASES = 16
+MAX_NODES = 200_000
+
+_STANDARD_TAG_PREFIX = "tag:yaml.org,2002:"
+_PLAIN_TAGS = {"str", "int", "float", "bool", "null", "map", "seq", "timestamp"}
+
+
+class _Refused(Exception):
+    """Raised inside the composer to stop at the first unsafe construct."""
+
+    def __init__(self, code: str, message: str, mark: Any) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+        self.mark = mark
+
+
+class _BoundedSafeLoader(yaml.SafeLoader):
+    """A SafeLoader that refuses explicit tags and bounds aliases and depth while composing."""
+
+    def __init__(self, stream: str) -> None:
+        super().__init__(stream)
+        self._depth = 0
+        self._aliases = 0
+
+    def compose_node(self, parent: Node | None, index: Any) -> Node | None:
+        event = self.peek_event()
+        if isinstance(event, AliasEvent):
+            self._aliases += 1
+            if self._aliases > MAX_ALIASES:
+                raise _Refused(
+                    "Y004",
+                    f"more than {MAX_ALIASES} aliases: anchors/aliases are bounded "
+                    "(write the value out instead)",
+                    event.start_mark,
+                )
+        elif isinstance(event, ScalarEvent | SequenceStartEvent | MappingStartEvent):
+            tag = event.tag
+            if tag is not None and tag != "!" and not _is_plain_tag(tag):
+                raise _Refused("Y003", f"tag {tag!r} is not allowed", event.start_mark)
+        self._depth += 1
+        if self._depth > MAX_DEPTH:
+            raise _Refused(
+                "Y005", f"nesting deeper than {MAX_DEPTH} levels is not allowed", event.start_mark
+            )
+        try:
+            return super().compose_node(parent, index)  # type: ignore[no-any-return]
+        finally:
+            self._depth -= 1
+
+
+def _is_plain_tag(tag: str) -> bool:
+    return tag.startswith(_STANDARD_TAG_PREFIX) and tag[len(_STANDARD_TAG_PREFIX) :] in (
+        _PLAIN_TAGS
+    )
+
+
+@dataclass(frozen=True)
+class LoadedDocument:
+    """A YAML file read into plain data, with the position of every node."""
+
+    file: str
+    data: Any
+    source_map: SourceMap
+
+
+class _Constructor:
+    """Builds plain Python data from nodes, recording spans and duplicate keys."""
+
+    def __init__(self, file: str) -> None:
+        self.source_map = SourceMap(file)
+        self.issues: list[Issue] = []
+        self._file = file
+        self._nodes = 0
+        self._scalar = yaml.SafeLoader("")  # only its construct_* methods are used
+
+    def span(self, node: Node) -> SourceSpan:
+        mark = node.start_mark
+        return SourceSpan(self._file, mark.line + 1, mark.column + 1)
+
+    def build(self, node: Node, path: LogicalPath) -> Any:
+        self._nodes += 1
+        if self._nodes > MAX_NODES:
+            raise _Refused("Y006", f"more than {MAX_NODES} YAML nodes", node.start_mark)
+        self.source_map.record(path, self.span(node))
+        if isinstance(node, MappingNode):
+            return self._build_mapping(node, path)
+        if isinstance(node, SequenceNode):
+            return [self.build(item, (*path, index)) for index, item in enumerate(node.value)]
+        if isinstance(node, ScalarNode):
+            return self._scalar.construct_object(node, deep=True)
+        raise _Refused("Y001", "unsupported YAML node", node.start_mark)  # pragma: no cover
+
+    def _build_mapping(self, node: MappingNode, path: LogicalPath) -> dict[Any, Any]:
+        result: dict[Any, Any] = {}
+        first_seen: dict[Any, SourceSpan] = {}
+        for key_node, value_node in node.value:
+            if key_node.tag == _STANDARD_TAG_PREFIX + "merge":
+                raise _Refused("Y003", "merge keys ('<<') are not allowed", key_node.start_mark)
+            if not isinstance(key_node, ScalarNode):
+                self.issues.append(
+                    Issue.at(self.span(key_node), "Y007", "mapping keys must be plain scalars")
+                )
+                continue
+            key = self._scalar.construct_object(key_node)
+            key_span = self.span(key_node)
+            if key in first_seen:
+                earlier = first_seen[key]
+                self.issues.append(
+                    Issue.at(
+                        key_span,
+                        "Y002",
+                        f"duplicate key {key!r} (first at line {earlier.line})",
+                    )
+                )
+                continue
+            first_seen[key] = key_span
+            child: LogicalPath = (*path, key)
+            self.source_map.record((*child, "<key>"), key_span)
+            result[key] = self.build(value_node, child)
+        return result
+
+
+def _issue_from_mark(file: str, code: str, message: str, mark: Any) -> Issue:
+    line = mark.line + 1 if mark is not None else 1
+    column = mark.column + 1 if mark is not None else 1
+    return Issue(code, "error", message, file, line, column)
+
+
+def read_yaml_text(text: str, file: str) -> tuple[LoadedDocument | None, list[Issue]]:
+    """Parse YAML text; return the document (None when unusable) and the issues found."""
+    if len(text.encode("utf-8", errors="replace")) > MAX_FILE_BYTES:
+        return None, [Issue("Y006", "error", f"file larger than {MAX_FILE_BYTES} bytes", file, 1, 1)]
+    loader = _BoundedSafeLoader(text)
+    try:
+        root = loader.get_single_node()
+        if root is None:
+            return None, [Issue("Y001", "error", "the file is empty", file, 1, 1)]
+        constructor = _Constructor(file)
+        data = constructor.build(root, ())
+    except _Refused as refused:
+        return None, [_issue_from_mark(file, refused.code, refused.message, refused.mark)]
+    except yaml.MarkedYAMLError as error:
+        mark = error.problem_mark or error.context_mark
+        problem = error.problem or error.context or "invalid YAML"
+        return None, [_issue_from_mark(file, "Y001", f"YAML syntax: {problem}", mark)]
+    except yaml.YAMLError as error:
+        return None, [Issue("Y001", "error", f"YAML: {error}", file, 1, 1)]
+    except (ValueError, OverflowError) as error:  # e.g. a timestamp out of range
+        return None, [Issue("Y001", "error", f"YAML value: {error}", file, 1, 1)]
+    except RecursionError:
+        return None, [Issue("Y005", "error", "nesting too deep", file, 1, 1)]
+    finally:
+        loader.dispose()
+    return LoadedDocument(file, data, constructor.source_map), constructor.issues
+
+
+def read_yaml_file(path: Path, display_name: str) -> tuple[LoadedDocument | None, list[Issue]]:
+    """Read a YAML file from disk, refusing huge or undecodable files before parsing."""
+    try:
+        size = path.stat().st_size
+        if size > MAX_FILE_BYTES:
+            return None, [
+                Issue("Y006", "error", f"file larger than {MAX_FILE_BYTES} bytes", display_name, 1, 1)
+            ]
+        raw = path.read_bytes()
+    except OSError as error:
+        return None, [Issue("Y008", "error", f"cannot read file: {error.strerror}", display_name, 1, 1)]
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as error:
+        return None, [
+            Issue("Y008", "error", f"not UTF-8 text (byte {error.start})", display_name, 1, 1)
+        ]
+    if "\x00" in text:
+        return None, [Issue("Y008", "error", "binary content (NUL byte)", display_name, 1, 1)]
+    return read_yaml_text(text, display_name)
