@@ -258,47 +258,47 @@ class FactSchema:
                 continue
             if value is None:
                 continue  # an explicit null means "not known": same as absent
-            result = _check_value(spec, value)
-            if isinstance(result, str):
-                problems.append(f"{where}: {result}")
-            else:
+            result, problem = _check_value(spec, value)
+            if problem is not None:
+                problems.append(f"{where}: {problem}")
+            elif result is not None:
                 checked[name] = result
         return checked
 
 
-def _check_value(spec: InputSpec, value: Any) -> FactValue | str:
-    """The normalised value, or a message saying what is wrong (without the value)."""
+def _check_value(spec: InputSpec, value: Any) -> tuple[FactValue | None, str | None]:
+    """(normalised value, None), or (None, what is wrong): never echoes the value."""
     if spec.type in ("number", "integer"):
         if isinstance(value, bool) or not isinstance(value, int | float):
-            return f"expected a {spec.type}"
+            return None, f"expected a {spec.type}"
         if isinstance(value, float) and not math.isfinite(value):
-            return "must be a finite number"
+            return None, "must be a finite number"
         if spec.type == "integer" and isinstance(value, float) and not value.is_integer():
-            return "expected an integer"
+            return None, "expected an integer"
         number: float | int = int(value) if spec.type == "integer" else value
         if abs(number) > 1e12:
-            return "out of range"
+            return None, "out of range"
         if spec.type == "number":
             try:
                 number = quantize(float(number), spec.precision)
             except (InvalidOperation, ValueError):
-                return "not a usable number"
+                return None, "not a usable number"
         if spec.low is not None and number < spec.low:
-            return f"below the plausible range [{spec.low:g}, {spec.high:g}] {spec.unit or ''}".rstrip()
+            return None, f"below the plausible range [{spec.low:g}, {spec.high:g}] {spec.unit or ''}".rstrip()
         if spec.high is not None and number > spec.high:
-            return f"above the plausible range [{spec.low:g}, {spec.high:g}] {spec.unit or ''}".rstrip()
-        return number
+            return None, f"above the plausible range [{spec.low:g}, {spec.high:g}] {spec.unit or ''}".rstrip()
+        return number, None
     if spec.type == "boolean":
         if not isinstance(value, bool):
-            return "expected true or false"
-        return value
+            return None, "expected true or false"
+        return value, None
     if spec.type == "enum":
         if not isinstance(value, str) or value not in spec.values:
-            return f"expected one of {', '.join(spec.values)}"
-        return value
+            return None, f"expected one of {', '.join(spec.values)}"
+        return value, None
     if not isinstance(value, str):
-        return "expected text"
-    return value
+        return None, "expected text"
+    return value, None
 
 
 def _shape_problems(error: ValidationError) -> list[str]:

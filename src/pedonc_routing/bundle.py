@@ -1,0 +1,121 @@
+"""The public entry points: :func:`validate`, :func:`load_bundle` and :class:`Bundle`."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Iterator, Mapping
+from pathlib import Path
+from typing import Any
+
+from pedonc_routing.compiler.bundle import CompiledBundle, compile_documents
+from pedonc_routing.decision.model import Decision
+from pedonc_routing.engine import EngineName, GuardEvaluator, make_evaluator
+from pedonc_routing.engine.walker import walk
+from pedonc_routing.errors import UnknownProtocolError, ValidationFailed
+from pedonc_routing.loader.documents import DocumentSet, default_protocols_dir, read_documents
+from pedonc_routing.loader.suggestions import did_you_mean
+from pedonc_routing.model.documents import Language, Protocol
+from pedonc_routing.model.patient import PatientState
+from pedonc_routing.validation.checks import validate_documents
+from pedonc_routing.validation.issues import Issue, ValidationReport
+
+logger = logging.getLogger("pedonc_routing")
+
+PathArg = str | Path | Iterable[str | Path] | None
+
+
+def _paths(paths: PathArg) -> list[Path]:
+    if paths is None:
+        return [default_protocols_dir()]
+    if isinstance(paths, str | Path):
+        return [Path(paths)]
+    return [Path(path) for path in paths]
+
+
+def _check(documents: DocumentSet) -> list[Issue]:
+    return [*documents.issues, *validate_documents(documents)]
+
+
+def iter_issues(paths: PathArg = None) -> Iterator[Issue]:
+    """Every issue of the bundle at ``paths``, sorted by file and line."""
+    yield from validate(paths).issues
+
+
+def validate(paths: PathArg = None) -> ValidationReport:
+    """Validate a bundle (folders and/or files); never raises on bad content."""
+    return ValidationReport.of(_check(read_documents(_paths(paths))))
+
+
+class Bundle:
+    """Validated, compiled protocols ready to route children. Thread-safe; immutable.
+
+    Attributes:
+        content_hash: ``sha256:...`` of every file's name and bytes.
+        engine: ``"durable"`` or ``"reference"``: the evaluator in use.
+        report: the validation report (warnings included).
+    """
+
+    def __init__(
+        self, compiled: CompiledBundle, evaluator: GuardEvaluator, report: ValidationReport
+    ) -> None:
+        self._compiled = compiled
+        self._evaluator = evaluator
+        self.report = report
+        for protocol in compiled.protocols.values():
+            evaluator.prepare(protocol.table)
+        evaluator.prepare(compiled.selector)
+
+    @property
+    def content_hash(self) -> str:
+        return self._compiled.content_hash
+
+    @property
+    def engine(self) -> str:
+        return self._evaluator.name
+
+    @property
+    def compiled(self) -> CompiledBundle:
+        return self._compiled
+
+    @property
+    def protocol_ids(self) -> tuple[str, ...]:
+        return tuple(self._compiled.protocols)
+
+    def protocol(self, protocol_id: str) -> Protocol:
+        """The protocol model; raises :class:`UnknownProtocolError` with a suggestion."""
+        try:
+            return self._compiled.protocols[protocol_id].model
+        except KeyError:
+            hint = did_you_mean(protocol_id, self._compiled.protocols)
+            raise UnknownProtocolError(protocol_id, hint) from None
+
+    def route(self, patient: PatientState | Mapping[str, Any], *, lang: Language = "en") -> Decision:
+        """Decide the next step, facility, specialist and follow-ups for one child.
+
+        Raises :class:`~pedonc_routing.errors.PatientDataError` listing every problem when
+        the state is invalid (no partial decision is ever returned).
+        """
+        facts = self._compiled.schema.read_patient(patient, self._compiled.steps_by_protocol)
+        decision = walk(self._compiled, self._evaluator, facts, lang)
+        logger.debug(
+            "routed: status=%s protocol=%s step=%s",
+            decision.status,
+            decision.protocol.id if decision.protocol else None,
+            decision.step.id if decision.step else None,
+        )
+        return decision
+
+
+def load_bundle(paths: PathArg = None, *, engine: EngineName | None = None) -> Bundle:
+    """Validate and compile a bundle; with no argument, the shipped protocols.
+
+    Raises :class:`ValidationFailed` (with every issue) when validation finds errors.
+    ``engine`` is ``"durable"`` (default where durable-rules imports) or ``"reference"``.
+    """
+    documents = read_documents(_paths(paths))
+    report = ValidationReport.of(_check(documents))
+    if not report.ok:
+        raise ValidationFailed(report.issues)
+    compiled = compile_documents(documents)
+    evaluator = make_evaluator(engine, compiled.schema.inputs)
+    return Bundle(compiled, evaluator, report)

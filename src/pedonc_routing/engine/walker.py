@@ -1,0 +1,320 @@
+"""The walker: from a child's facts and position to one decision.
+
+1. No position: the protocol whose ``applies_to`` holds (first in file order) is chosen and
+   the child starts at its entry step.
+2. On a pathway: overrides (global interrupts) are checked first, by priority; an override
+   fires only when its guard is *true* on the facts given.
+3. Otherwise the current step's transitions are taken in order (priority, then file order).
+   The first true one wins, unless an earlier one is unknown: then ``needs_data``.
+   ``otherwise`` applies when none holds; with none, ``no_route``.
+4. Passthrough steps are decided at once, so the walk continues through them.
+5. The step's facility and specialist are chosen, its due time and follow-ups computed.
+
+The evaluator is asked for truth values only; the order of choice is ours, never the
+engine's firing order.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from datetime import timedelta
+from typing import Any
+
+from pedonc_routing.compiler.bundle import CompiledBundle, CompiledProtocol
+from pedonc_routing.compiler.facts import FactValue, PatientFacts
+from pedonc_routing.compiler.guards import GuardTable, applies_key
+from pedonc_routing.compiler.pathway import CompiledStep, CompiledTransition
+from pedonc_routing.decision.model import (
+    Decision,
+    Explanation,
+    FacilityRef,
+    FollowUpItem,
+    ProtocolRef,
+    SpecialistRef,
+    Status,
+    StepRef,
+)
+from pedonc_routing.engine import GuardEvaluator
+from pedonc_routing.engine.reference import Truth
+from pedonc_routing.model.documents import Language
+from pedonc_routing.model.patient import PatientState
+from pedonc_routing.routing.network import ATTACHED_PRIMARY_CARE
+
+MAX_HOPS = 16
+
+
+class _Walk:
+    """The state of one routing call."""
+
+    def __init__(
+        self,
+        bundle: CompiledBundle,
+        evaluator: GuardEvaluator,
+        patient: PatientFacts,
+        language: Language,
+    ) -> None:
+        self.bundle = bundle
+        self.evaluator = evaluator
+        self.state: PatientState = patient.state
+        self.facts: Mapping[str, FactValue] = patient.facts
+        self.language = language
+        self.explanation: list[Explanation] = []
+        self._truths: dict[str, Callable[[str], Truth]] = {}
+
+    # -- evaluation ----------------------------------------------------------------------
+
+    def truth(self, table: GuardTable) -> Callable[[str], Truth]:
+        found = self._truths.get(table.name)
+        if found is None:
+            found = self.evaluator.evaluate(table, self.facts)
+            self._truths[table.name] = found
+        return found
+
+    def facts_of(self, inputs: Iterable[str]) -> dict[str, Any]:
+        return {name: self.facts[name] for name in sorted(inputs) if name in self.facts}
+
+    def missing_of(self, inputs: Iterable[str]) -> set[str]:
+        return {name for name in inputs if name not in self.facts}
+
+    def explain(
+        self,
+        rule: str,
+        source: str,
+        because: str,
+        inputs: Iterable[str] = (),
+        protocol: CompiledProtocol | None = None,
+        source_id: str | None = None,
+    ) -> None:
+        citation = None
+        if protocol is not None and source_id is not None and source_id in protocol.sources:
+            citation = protocol.sources[source_id].citation
+        self.explanation.append(
+            Explanation.model_construct(
+                rule=rule, source=source, because=because,
+                facts=self.facts_of(inputs), citation=citation,
+            )
+        )
+
+    # -- the walk ------------------------------------------------------------------------
+
+    def run(self) -> Decision:
+        position = self.state.position
+        if position is None:
+            return self._start()
+        protocol = self.bundle.protocols[position.protocol]
+        interrupt = self._override(protocol)
+        if interrupt is not None:
+            return interrupt
+        step = protocol.graph.steps[position.step]
+        if step.is_end:
+            return self._decision("completed", protocol, position.step, step)
+        return self._advance(protocol, step, position.step, hops=0)
+
+    def _start(self) -> Decision:
+        truth = self.truth(self.bundle.selector)
+        unknown: set[str] = set()
+        for protocol_id in self.bundle.selection_order:
+            key = applies_key(protocol_id)
+            value = truth(key)
+            if value is None:
+                unknown |= self.missing_of(self.bundle.selector.by_key[key].inputs)
+            elif value:
+                if unknown:
+                    return self._decision("needs_data", None, None, None, missing=unknown)
+                protocol = self.bundle.protocols[protocol_id]
+                self.explain(
+                    f"{protocol_id}.applies_to", f"{protocol.file}:1",
+                    f"the child's diagnosis and age fall under protocol {protocol_id!r}",
+                    self.bundle.selector.by_key[key].inputs,
+                )
+                entry = protocol.graph.steps[protocol.model.entry]
+                return self._arrive(protocol, entry, None, hops=0)
+        if unknown:
+            return self._decision("needs_data", None, None, None, missing=unknown)
+        return self._decision("not_applicable", None, None, None)
+
+    def _override(self, protocol: CompiledProtocol) -> Decision | None:
+        if not protocol.overrides:
+            return None
+        truth = self.truth(protocol.table)
+        for override in protocol.overrides:
+            if truth(override.guard_key):
+                target_protocol = self.bundle.protocols[override.protocol]
+                self.explain(
+                    f"{override.protocol}.overrides.{override.id}", override.span,
+                    override.because, protocol.table.by_key[override.guard_key].inputs,
+                    target_protocol, override.source_id,
+                )
+                target = target_protocol.graph.steps[override.to_step]
+                return self._arrive(target_protocol, target, self._from_step(), hops=0)
+        return None
+
+    def _from_step(self) -> str | None:
+        position = self.state.position
+        return position.step if position is not None else None
+
+    def _advance(
+        self, protocol: CompiledProtocol, step: CompiledStep, from_step: str | None, hops: int
+    ) -> Decision:
+        chosen, missing = self._choose(protocol, step)
+        if missing:
+            return self._decision("needs_data", protocol, from_step, step, missing=missing)
+        if chosen is None:
+            self.explain(
+                f"{protocol.model.id}.{step.id}", step.span,
+                "no transition holds and the step has no `otherwise`",
+            )
+            return self._decision("no_route", protocol, from_step, step)
+        inputs = (
+            protocol.table.by_key[chosen.guard_key].inputs if chosen.guard_key is not None else ()
+        )
+        self.explain(
+            f"{protocol.model.id}.{step.id}.{chosen.id}", chosen.span, chosen.because,
+            inputs, protocol, chosen.source_id,
+        )
+        target_protocol = self.bundle.protocols[chosen.to_protocol]
+        target = target_protocol.graph.steps[chosen.to_step]
+        return self._arrive(target_protocol, target, from_step, hops + 1)
+
+    def _arrive(
+        self, protocol: CompiledProtocol, step: CompiledStep, from_step: str | None, hops: int
+    ) -> Decision:
+        if step.model.passthrough and not step.is_end and hops < MAX_HOPS:
+            return self._advance(protocol, step, from_step, hops)
+        return self._routed(protocol, step, from_step)
+
+    def _choose(
+        self, protocol: CompiledProtocol, step: CompiledStep
+    ) -> tuple[CompiledTransition | None, set[str]]:
+        truth = self.truth(protocol.table)
+        unknown: set[str] = set()
+        for transition in step.transitions:
+            assert transition.guard_key is not None
+            value = truth(transition.guard_key)
+            if value is None:
+                unknown |= self.missing_of(protocol.table.by_key[transition.guard_key].inputs)
+            elif value:
+                return (None, unknown) if unknown else (transition, set())
+        if unknown:
+            return None, unknown
+        return step.otherwise, set()
+
+    def _routed(
+        self, protocol: CompiledProtocol, step: CompiledStep, from_step: str | None
+    ) -> Decision:
+        truth = self.truth(protocol.table)
+        follow_ups: list[FollowUpItem] = []
+        missing: set[str] = set()
+        for follow_up in step.follow_ups:
+            model = follow_up.model
+            if follow_up.guard_key is not None:
+                value = truth(follow_up.guard_key)
+                if value is None:
+                    missing |= self.missing_of(protocol.table.by_key[follow_up.guard_key].inputs)
+                    continue
+                if not value:
+                    continue
+                self.explain(
+                    f"{protocol.model.id}.{step.id}.follow_ups.{model.id}", follow_up.span,
+                    model.because or f"{model.id} is due", 
+                    protocol.table.by_key[follow_up.guard_key].inputs, protocol, model.source,
+                )
+            follow_ups.append(
+                FollowUpItem.model_construct(
+                    id=model.id, title=model.title.get(self.language),
+                    due_within_hours=model.due_within_hours,
+                    interval_months=model.interval_months, for_years=model.for_years,
+                )
+            )
+        if missing:
+            return self._decision("needs_data", protocol, from_step, step, missing=missing)
+        age = self.facts.get("age_years")
+        choice = self.bundle.network.choose(
+            protocol.needs[step.id], self.state.home_region, self.state.current_facility,
+            age if isinstance(age, int) else None,
+        )
+        self.explain(
+            f"facility.{choice.rule}", choice.source, choice.because,
+            ("home_region", "age_years"),
+        )
+        if choice.facility is None and choice.rule != ATTACHED_PRIMARY_CARE:
+            return self._decision("no_route", protocol, from_step, step)
+        return self._decision(
+            "routed", protocol, from_step, step, follow_ups=follow_ups, choice=choice
+        )
+
+    # -- the answer ----------------------------------------------------------------------
+
+    def _decision(
+        self,
+        status: Status,
+        protocol: CompiledProtocol | None,
+        from_step: str | None,
+        step: CompiledStep | None,
+        *,
+        missing: set[str] | None = None,
+        follow_ups: list[FollowUpItem] | None = None,
+        choice: Any = None,
+    ) -> Decision:
+        language = self.language
+        step_ref = None
+        specialist = None
+        if step is not None:
+            model = step.model
+            hours = model.timing.due_within_hours if status == "routed" else None
+            due_at = (
+                (self.state.as_of + timedelta(hours=hours)).isoformat() if hours is not None else None
+            )
+            step_ref = StepRef.model_construct(
+                id=step.id, kind=model.kind, title=model.title.get(language),
+                due_within_hours=hours, due_at=due_at, setting=model.care.setting,
+            )
+            if status == "routed":
+                care = self.bundle.care
+                specialist_title = model.care.specialist
+                if care is not None and model.care.specialist in care.specialists:
+                    specialist_title = care.specialists[model.care.specialist].get(language)
+                specialist = SpecialistRef.model_construct(
+                    id=model.care.specialist, title=specialist_title
+                )
+        facility_ref = None
+        if choice is not None:
+            facility = choice.facility
+            if facility is not None:
+                facility_ref = FacilityRef.model_construct(
+                    id=facility.id, name=facility.name.get(language), region=facility.region,
+                    level=facility.level, travel_hours=choice.travel_hours,
+                )
+            else:
+                facility_ref = FacilityRef.model_construct(
+                    id=ATTACHED_PRIMARY_CARE, name="Attached polyclinic (primary care)",
+                    region=self.state.home_region, level="primary", travel_hours=None,
+                )
+        return Decision.model_construct(
+            status=status,
+            protocol=(
+                ProtocolRef.model_construct(id=protocol.model.id, version=protocol.model.version)
+                if protocol is not None else None
+            ),
+            bundle_hash=self.bundle.content_hash,
+            engine=self.evaluator.name,
+            as_of=self.state.as_of.isoformat(),
+            from_step=from_step,
+            step=step_ref,
+            facility=facility_ref,
+            specialist=specialist,
+            urgency=step.model.urgency if step is not None and status == "routed" else None,
+            follow_ups=follow_ups or [],
+            missing=sorted(missing or ()),
+            explanation=self.explanation,
+        )
+
+
+def walk(
+    bundle: CompiledBundle,
+    evaluator: GuardEvaluator,
+    patient: PatientFacts,
+    language: Language = "en",
+) -> Decision:
+    """Route one checked patient; see the module docstring for the rules."""
+    return _Walk(bundle, evaluator, patient, language).run()

@@ -1,0 +1,189 @@
+"""The facility network (a networkx graph) and the choice of facility for a step.
+
+Selection, in order (each decision names the rule that chose it):
+
+1. ``continuity``: the child's current facility, if it is capable;
+2. ``nearest_capable`` for emergency steps: the capable facility with 24 h cover nearest by
+   travel time from the child (current facility, else home region's designated centre);
+3. ``catchment_regional`` / ``catchment_republican`` for planned (urgent or routine) care: the
+   home region's designated regional centre, else its designated republican centre;
+4. ``nearest_capable`` otherwise;
+5. ``attached_primary_care``: a primary-level outpatient step that no registry facility
+   offers goes to the child's attached polyclinic (polyclinics are not in the registry).
+
+"Capable" means: offers every capability the step needs, has the step's specialist, is at
+least the step's minimum level, and serves the child's age.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any
+
+import networkx as nx
+
+from pedonc_routing.model.documents import LEVELS, Catchment, Facility, Step
+
+ROAD_SPEED_KMH = 60.0
+_EARTH_RADIUS_KM = 6371.0
+_LEVEL_RANK = {level: rank for rank, level in enumerate(LEVELS)}
+
+
+def haversine_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
+    phi1, phi2 = math.radians(lat1), math.radians(lat2)
+    d_phi, d_lambda = phi2 - phi1, math.radians(lon2 - lon1)
+    a = math.sin(d_phi / 2) ** 2 + math.cos(phi1) * math.cos(phi2) * math.sin(d_lambda / 2) ** 2
+    return 2 * _EARTH_RADIUS_KM * math.asin(math.sqrt(a))
+
+
+@dataclass(frozen=True, slots=True)
+class FacilityChoice:
+    """The facility chosen for a step, or None with the reason."""
+
+    facility: Facility | None
+    rule: str
+    because: str
+    travel_hours: float | None
+    source: str  # file:line of the facility or catchment entry
+
+
+@dataclass(frozen=True, slots=True)
+class Need:
+    """What a step needs of a facility (hashable, for caching choices)."""
+
+    capabilities: frozenset[str]
+    specialist: str
+    min_level: str
+    setting: str
+    urgency: str
+
+    @classmethod
+    def of(cls, step: Step) -> Need:
+        return cls(
+            frozenset(step.care.capabilities),
+            step.care.specialist,
+            step.care.min_level,
+            step.care.setting,
+            step.urgency,
+        )
+
+
+ATTACHED_PRIMARY_CARE = "attached_primary_care"
+
+
+class FacilityNetwork:
+    """Facilities as nodes, referral links as edges weighted by travel hours."""
+
+    def __init__(
+        self,
+        facilities: Iterable[tuple[Facility, str]],
+        catchments: Iterable[tuple[Catchment, str]],
+        links: Iterable[tuple[str, str, float]],
+    ) -> None:
+        self.graph: Any = nx.Graph()
+        self.facilities: dict[str, Facility] = {}
+        self.spans: dict[str, str] = {}
+        for facility, span in facilities:
+            self.facilities[facility.id] = facility
+            self.spans[facility.id] = span
+            self.graph.add_node(facility.id, level=facility.level, region=facility.region)
+        self.catchments: dict[str, Catchment] = {}
+        self.catchment_spans: dict[str, str] = {}
+        for catchment, span in catchments:
+            self.catchments[catchment.region] = catchment
+            self.catchment_spans[catchment.region] = span
+        for source, target, hours in links:
+            if source in self.facilities and target in self.facilities:
+                self.graph.add_edge(source, target, travel_hours=hours)
+        self.choose = lru_cache(maxsize=4096)(self._choose)
+
+    def travel_hours(self, origin: Facility, target: Facility) -> float:
+        if origin.id == target.id:
+            return 0.0
+        edge = self.graph.get_edge_data(origin.id, target.id)
+        if edge is not None:
+            return float(edge["travel_hours"])
+        distance = haversine_km(
+            origin.location.lat, origin.location.lon, target.location.lat, target.location.lon
+        )
+        return round(distance / ROAD_SPEED_KMH, 1)
+
+    def is_capable(self, facility: Facility, need: Need, age_years: int | None) -> bool:
+        if _LEVEL_RANK[facility.level] < _LEVEL_RANK[need.min_level]:
+            return False
+        if not need.capabilities <= set(facility.capabilities):
+            return False
+        if need.specialist not in facility.specialists:
+            return False
+        if need.urgency == "emergency" and not facility.cover_24h:
+            return False
+        if age_years is not None:
+            low, high = facility.age_range_years
+            if not low <= age_years < high:
+                return False
+        return True
+
+    def capable(self, need: Need, age_years: int | None = None) -> list[Facility]:
+        return [f for f in self.facilities.values() if self.is_capable(f, need, age_years)]
+
+    def origin_of(self, home_region: str, current_facility: str | None) -> Facility | None:
+        """Where the child is taken to be: the current facility, else the home catchment's."""
+        if current_facility in self.facilities:
+            return self.facilities[current_facility]
+        catchment = self.catchments.get(home_region)
+        if catchment is not None:
+            return self.facilities.get(catchment.regional)
+        return None
+
+    def _choose(
+        self, need: Need, home_region: str, current_facility: str | None, age_years: int | None
+    ) -> FacilityChoice:
+        current = self.facilities.get(current_facility) if current_facility else None
+        if current is not None and self.is_capable(current, need, age_years):
+            return FacilityChoice(
+                current, "continuity", "the child's current facility can provide this step",
+                0.0, self.spans[current.id],
+            )
+        origin = self.origin_of(home_region, current_facility)
+        catchment = self.catchments.get(home_region)
+        if need.urgency != "emergency" and catchment is not None:
+            span = self.catchment_spans[home_region]
+            for rule, facility_id in (
+                ("catchment_regional", catchment.regional),
+                ("catchment_republican", catchment.republican),
+            ):
+                facility = self.facilities.get(facility_id)
+                if facility is not None and self.is_capable(facility, need, age_years):
+                    hours = self.travel_hours(origin, facility) if origin else None
+                    level = "regional" if rule == "catchment_regional" else "republican"
+                    return FacilityChoice(
+                        facility, rule,
+                        f"designated {level} centre for {home_region} that can provide this step",
+                        hours, span,
+                    )
+        candidates = self.capable(need, age_years)
+        if candidates and origin is not None:
+            timed = sorted(
+                ((self.travel_hours(origin, f), f.id, f) for f in candidates),
+                key=lambda item: (item[0], item[1]),
+            )
+            hours, _, nearest = timed[0]
+            return FacilityChoice(
+                nearest, "nearest_capable",
+                f"nearest facility by travel time ({hours:g} h) that can provide this step",
+                hours, self.spans[nearest.id],
+            )
+        if need.min_level == "primary" and need.setting == "outpatient":
+            return FacilityChoice(
+                None, ATTACHED_PRIMARY_CARE,
+                "primary care at the child's attached polyclinic (not in the facility registry)",
+                None, "",
+            )
+        return FacilityChoice(
+            None, "no_capable_facility",
+            "no facility in the registry can provide this step for this child",
+            None, "",
+        )

@@ -1,0 +1,470 @@
+"""Stage 2, validation: cross-file checks over the modelled documents.
+
+Every check reports :class:`Issue` records and never raises on bad content. The codes are
+stable and listed in docs/checks.md:
+
+- ``S003`` bundle shape (exactly one vocabulary and one care catalogue)
+- ``R001`` unknown step, ``R002`` unknown input, ``R003`` unknown capability,
+  ``R004`` unknown specialist, ``R005`` unknown facility, ``R006`` unknown region,
+  ``R007`` unknown protocol, ``R008`` unknown source, ``R009`` duplicate id
+- ``T001`` operator does not fit the input's type, ``T002`` constant outside the input's
+  plausible range, ``T003`` enum value not declared, ``T004`` input not listed in the
+  protocol's ``inputs``, ``T005`` constant more precise than the input, ``T006`` bad code
+  pattern
+- ``G001`` unreachable step, ``G002`` dead end, ``G003`` passthrough cycle
+- ``C001`` protocol without sources, ``C002`` text missing a language, ``C003`` reviewed
+  protocol without reviewer and date
+- ``F001`` no facility can provide a step, ``F002`` region without a catchment
+- ``E001`` protocol too large for the durable-rules engine
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from decimal import Decimal
+
+import networkx as nx
+
+from pedonc_routing.compiler.codes import CodeFormatError, icd10_pattern, morphology_pattern
+from pedonc_routing.compiler.facts import BUILTIN_INPUTS, FactSchema, InputSpec, kz_region_codes
+from pedonc_routing.compiler.pathway import PathwayGraph, split_target
+from pedonc_routing.loader.documents import DocumentSet, Sourced
+from pedonc_routing.loader.suggestions import with_hint
+from pedonc_routing.model.conditions import NUMERIC_OPERATORS, Condition, Test, iter_tests_with_paths
+from pedonc_routing.model.documents import (
+    ENDING_KINDS,
+    LANGUAGES,
+    CareCatalogue,
+    LocalizedText,
+    Protocol,
+)
+from pedonc_routing.routing.network import FacilityNetwork, Need
+from pedonc_routing.source import LogicalPath, SourceMap
+from pedonc_routing.validation.issues import Issue
+
+#: Rules per protocol ruleset the durable engine accepts (2 per guard); see engine/durable.py.
+MAX_ENGINE_RULES = 1000
+
+_TYPE_OPERATORS: dict[str, frozenset[str]] = {
+    "number": frozenset({"eq", "ne", "lt", "lte", "gt", "gte", "in", "between", "present", "absent"}),
+    "integer": frozenset({"eq", "ne", "lt", "lte", "gt", "gte", "in", "between", "present", "absent"}),
+    "boolean": frozenset({"eq", "ne", "present", "absent"}),
+    "enum": frozenset({"eq", "ne", "in", "present", "absent"}),
+    "icd10": frozenset({"icd10_in", "present", "absent"}),
+    "morphology": frozenset({"morphology_in", "present", "absent"}),
+    "text": frozenset({"eq", "ne", "in", "present", "absent"}),
+}
+
+
+def validate_documents(documents: DocumentSet) -> list[Issue]:
+    """Every cross-file issue of a bundle (the per-file ones are already in ``documents``)."""
+    issues: list[Issue] = []
+    issues.extend(_bundle_shape(documents))
+    schema = FactSchema(documents.vocabularies[0].model if documents.vocabularies else None)
+    care = documents.care_catalogues[0].model if documents.care_catalogues else None
+    steps_of: dict[str, frozenset[str]] = {}
+    seen: dict[str, Sourced[Protocol]] = {}
+    for sourced in documents.protocols:
+        protocol = sourced.model
+        if protocol.id in seen:
+            issues.append(
+                Issue.at(
+                    sourced.source_map.span(("id",)), "R009",
+                    f"protocol id {protocol.id!r} is also defined in {seen[protocol.id].file}",
+                )
+            )
+            continue
+        seen[protocol.id] = sourced
+        steps_of[protocol.id] = frozenset(protocol.steps)
+    for sourced in seen.values():
+        issues.extend(_protocol_issues(sourced, schema, care, steps_of))
+    issues.extend(_facility_issues(documents, care))
+    if not any(issue.severity == "error" for issue in issues):
+        issues.extend(_routing_issues(documents, seen))
+    return issues
+
+
+# -- bundle ----------------------------------------------------------------------------------
+
+
+def _bundle_shape(documents: DocumentSet) -> Iterator[Issue]:
+    for kind, found in (
+        ("vocabulary", documents.vocabularies),
+        ("care_catalogue", documents.care_catalogues),
+    ):
+        for extra in found[1:]:
+            yield Issue.at(
+                extra.source_map.span(("kind",)), "S003",
+                f"a bundle has one {kind}; the first is {found[0].file}",
+            )
+    if not documents.protocols and not _has_read_errors(documents):
+        file = documents.issues[0].file if documents.issues else "bundle"
+        yield Issue("S003", "error", "the bundle has no protocol", file, 1, 1)
+
+
+def _has_read_errors(documents: DocumentSet) -> bool:
+    return any(issue.severity == "error" for issue in documents.issues)
+
+
+# -- protocols -------------------------------------------------------------------------------
+
+
+def _protocol_issues(
+    sourced: Sourced[Protocol],
+    schema: FactSchema,
+    care: CareCatalogue | None,
+    steps_of: Mapping[str, frozenset[str]],
+) -> Iterator[Issue]:
+    protocol, source_map = sourced.model, sourced.source_map
+    source_ids = {source.id for source in protocol.sources}
+
+    def span(path: LogicalPath) -> object:
+        return source_map.span(path)
+
+    if protocol.entry not in protocol.steps:
+        yield Issue.at(
+            source_map.span(("entry",)), "R001",
+            with_hint(f"entry step {protocol.entry!r} is not a step", protocol.entry, protocol.steps),
+        )
+    declared = set(protocol.inputs)
+    for index, name in enumerate(protocol.inputs):
+        if name not in schema.inputs or name in BUILTIN_INPUTS:
+            where = source_map.span(("inputs", index))
+            if name in BUILTIN_INPUTS:
+                yield Issue.at(where, "R002", f"{name!r} is built in; do not list it", "warning")
+            else:
+                yield Issue.at(
+                    where, "R002",
+                    with_hint(f"input {name!r} is not in the vocabulary", name, schema.inputs),
+                )
+    if not protocol.sources:
+        yield Issue.at(source_map.span(("id",)), "C001", "protocol cites no sources")
+    if protocol.status == "reviewed" and not (protocol.reviewed_by and protocol.reviewed_on):
+        yield Issue.at(
+            source_map.span(("status",)), "C003",
+            "a reviewed protocol needs reviewed_by and reviewed_on",
+        )
+    yield from _text_languages(protocol.title, ("title",), source_map)
+    if protocol.applies_to is not None:
+        yield from _condition_issues(protocol.applies_to, ("applies_to",), schema, declared, source_map)
+
+    for step_id, step in protocol.steps.items():
+        path: LogicalPath = ("steps", step_id)
+        yield from _text_languages(step.title, (*path, "title"), source_map)
+        yield from _text_languages(step.family_info, (*path, "family_info"), source_map)
+        if care is not None:
+            for index, capability in enumerate(step.care.capabilities):
+                if capability not in care.capabilities:
+                    yield Issue.at(
+                        source_map.span((*path, "care", "capabilities", index)), "R003",
+                        with_hint(f"unknown capability {capability!r}", capability, care.capabilities),
+                    )
+            if step.care.specialist not in care.specialists:
+                yield Issue.at(
+                    source_map.span((*path, "care", "specialist")), "R004",
+                    with_hint(
+                        f"unknown specialist {step.care.specialist!r}",
+                        step.care.specialist, care.specialists,
+                    ),
+                )
+        transition_ids: set[str] = set()
+        for index, transition in enumerate(step.next):
+            tpath: LogicalPath = (*path, "next", index)
+            if transition.id in transition_ids:
+                yield Issue.at(
+                    source_map.span((*tpath, "id")), "R009",
+                    f"transition id {transition.id!r} repeats in step {step_id!r}",
+                )
+            transition_ids.add(transition.id)
+            yield from _target_issues(transition.to, protocol, steps_of, source_map, (*tpath, "to"))
+            yield from _source_issue(transition.source, source_ids, source_map, (*tpath, "source"))
+            yield from _condition_issues(transition.when, (*tpath, "when"), schema, declared, source_map)
+        if step.otherwise is not None:
+            opath: LogicalPath = (*path, "otherwise")
+            yield from _target_issues(step.otherwise.to, protocol, steps_of, source_map, (*opath, "to"))
+            yield from _source_issue(step.otherwise.source, source_ids, source_map, (*opath, "source"))
+        for index, follow_up in enumerate(step.follow_ups):
+            fpath: LogicalPath = (*path, "follow_ups", index)
+            yield from _text_languages(follow_up.title, (*fpath, "title"), source_map)
+            yield from _source_issue(follow_up.source, source_ids, source_map, (*fpath, "source"))
+            if follow_up.when is not None:
+                yield from _condition_issues(follow_up.when, (*fpath, "when"), schema, declared, source_map)
+        if not step.next and step.otherwise is None and step.kind not in ENDING_KINDS:
+            yield Issue.at(
+                source_map.span(path), "G002",
+                f"step {step_id!r} ({step.kind}) has no way out; only "
+                f"{', '.join(sorted(ENDING_KINDS))} steps may end a pathway",
+            )
+    for index, override in enumerate(protocol.overrides):
+        opath = ("overrides", index)
+        if override.to not in protocol.steps:
+            yield Issue.at(
+                source_map.span((*opath, "to")), "R001",
+                with_hint(f"override target {override.to!r} is not a step", override.to, protocol.steps),
+            )
+        for during_index, other in enumerate(override.during or ()):
+            if other not in steps_of:
+                yield Issue.at(
+                    source_map.span((*opath, "during", during_index)), "R007",
+                    with_hint(f"unknown protocol {other!r}", other, steps_of),
+                )
+        yield from _source_issue(override.source, source_ids, source_map, (*opath, "source"))
+        yield from _condition_issues(override.when, (*opath, "when"), schema, declared, source_map)
+    yield from _graph_issues(sourced)
+
+
+def _graph_issues(sourced: Sourced[Protocol]) -> Iterator[Issue]:
+    protocol, source_map = sourced.model, sourced.source_map
+    if protocol.entry not in protocol.steps:
+        return
+    graph = PathwayGraph(protocol, source_map)
+    for step_id in graph.unreachable():
+        yield Issue.at(
+            source_map.key_span(("steps", step_id)), "G001",
+            f"step {step_id!r} cannot be reached from the entry {protocol.entry!r}", "warning",
+        )
+    passthrough = [s for s, step in protocol.steps.items() if step.passthrough]
+    subgraph = graph.graph.subgraph(passthrough)
+    for cycle in nx.simple_cycles(subgraph):
+        ring = " --> ".join([*cycle, cycle[0]])
+        yield Issue.at(
+            source_map.key_span(("steps", cycle[0])), "G003",
+            f"passthrough steps form a cycle: {ring}",
+        )
+    rules = 2 * len(graph.guards)
+    if rules > MAX_ENGINE_RULES:
+        yield Issue.at(
+            source_map.span(("id",)), "E001",
+            f"{len(graph.guards)} guards make {rules} engine rules, above the safe "
+            f"{MAX_ENGINE_RULES} for durable-rules; split the protocol",
+        )
+
+
+def _target_issues(
+    target: str,
+    protocol: Protocol,
+    steps_of: Mapping[str, frozenset[str]],
+    source_map: SourceMap,
+    path: LogicalPath,
+) -> Iterator[Issue]:
+    other, step = split_target(target, protocol.id)
+    if other not in steps_of:
+        yield Issue.at(
+            source_map.span(path), "R007", with_hint(f"unknown protocol {other!r}", other, steps_of)
+        )
+    elif step not in steps_of[other]:
+        yield Issue.at(
+            source_map.span(path), "R001",
+            with_hint(f"{step!r} is not a step of protocol {other!r}", step, steps_of[other]),
+        )
+
+
+def _source_issue(
+    source_id: str | None, known: set[str], source_map: SourceMap, path: LogicalPath
+) -> Iterator[Issue]:
+    if source_id is not None and source_id not in known:
+        yield Issue.at(
+            source_map.span(path), "R008",
+            with_hint(f"source {source_id!r} is not in the protocol's sources", source_id, known),
+        )
+
+
+def _text_languages(
+    text: LocalizedText, path: LogicalPath, source_map: SourceMap
+) -> Iterator[Issue]:
+    missing = [language for language in LANGUAGES if not getattr(text, language)]
+    if missing:
+        yield Issue.at(
+            source_map.span(path), "C002",
+            f"{path[-1]} has no text in {', '.join(missing)}", "warning",
+        )
+
+
+def _condition_issues(
+    condition: Condition,
+    path: LogicalPath,
+    schema: FactSchema,
+    declared: set[str],
+    source_map: SourceMap,
+) -> Iterator[Issue]:
+    for test, test_path in iter_tests_with_paths(condition, path):
+        where = source_map.span((*test_path, "input"))
+        spec = schema.inputs.get(test.input)
+        if spec is None:
+            yield Issue.at(
+                where, "R002",
+                with_hint(f"input {test.input!r} is not in the vocabulary", test.input, schema.inputs),
+            )
+            continue
+        if not spec.builtin and test.input not in declared:
+            yield Issue.at(
+                where, "T004", f"input {test.input!r} is used but not listed in the protocol's inputs"
+            )
+        yield from _operand_issues(test, spec, source_map.span((*test_path, _yaml_key(test))))
+
+
+def _yaml_key(test: Test) -> str:
+    return test.operator
+
+
+def _operand_issues(test: Test, spec: InputSpec, where: object) -> Iterator[Issue]:
+    from pedonc_routing.source import SourceSpan
+
+    assert isinstance(where, SourceSpan)
+    operator, operand = test.operator, test.operand
+    if operator not in _TYPE_OPERATORS[spec.type]:
+        allowed = ", ".join(sorted(_TYPE_OPERATORS[spec.type]))
+        yield Issue.at(
+            where, "T001", f"{operator!r} does not apply to {spec.type} input {spec.name!r} (use: {allowed})"
+        )
+        return
+    values = list(operand) if isinstance(operand, list | tuple) else [operand]
+    if operator in ("present", "absent"):
+        return
+    if operator == "icd10_in":
+        for pattern in values:
+            try:
+                icd10_pattern(pattern)
+            except CodeFormatError as error:
+                yield Issue.at(where, "T006", str(error))
+        return
+    if operator == "morphology_in":
+        for pattern in values:
+            try:
+                morphology_pattern(pattern)
+            except CodeFormatError as error:
+                yield Issue.at(where, "T006", str(error))
+        return
+    for value in values:
+        if spec.type in ("number", "integer"):
+            if isinstance(value, bool) or not isinstance(value, int | float):
+                yield Issue.at(where, "T001", f"{spec.name!r} is a {spec.type}; compare it with a number")
+                continue
+            if spec.low is not None and spec.high is not None and not spec.low <= value <= spec.high:
+                yield Issue.at(
+                    where, "T002",
+                    f"{value!r} lies outside {spec.name!r}'s plausible range "
+                    f"[{spec.low:g}, {spec.high:g}] {spec.unit or ''}".rstrip(),
+                    "warning",
+                )
+            exponent = Decimal(repr(value)).normalize().as_tuple().exponent
+            decimals = -exponent if isinstance(exponent, int) and exponent < 0 else 0
+            if decimals > spec.precision:
+                yield Issue.at(
+                    where, "T005",
+                    f"{value!r} has {decimals} decimals; {spec.name!r} keeps {spec.precision}",
+                )
+        elif spec.type == "boolean":
+            if not isinstance(value, bool):
+                yield Issue.at(where, "T001", f"{spec.name!r} is boolean; compare it with true/false")
+        elif spec.type == "enum":
+            if value not in spec.values:
+                yield Issue.at(
+                    where, "T003",
+                    with_hint(
+                        f"{value!r} is not a value of {spec.name!r} ({', '.join(spec.values)})",
+                        str(value), spec.values,
+                    ),
+                )
+        elif not isinstance(value, str):
+            yield Issue.at(where, "T001", f"{spec.name!r} is text; compare it with a string")
+    if operator in NUMERIC_OPERATORS and spec.type not in ("number", "integer"):
+        yield Issue.at(where, "T001", f"{operator!r} needs a numeric input")
+
+
+# -- facilities ------------------------------------------------------------------------------
+
+
+def _facility_issues(documents: DocumentSet, care: CareCatalogue | None) -> Iterator[Issue]:
+    regions = kz_region_codes()
+    facility_ids: dict[str, str] = {}
+    for sourced in documents.registries:
+        for index, facility in enumerate(sourced.model.facilities):
+            path: LogicalPath = ("facilities", index)
+            source_map = sourced.source_map
+            if facility.id in facility_ids:
+                yield Issue.at(
+                    source_map.span((*path, "id")), "R009",
+                    f"facility id {facility.id!r} repeats (first in {facility_ids[facility.id]})",
+                )
+            facility_ids.setdefault(facility.id, sourced.file)
+            if facility.region not in regions:
+                yield Issue.at(
+                    source_map.span((*path, "region")), "R006",
+                    with_hint(f"{facility.region!r} is not an ISO 3166-2:KZ code", facility.region, regions),
+                )
+            if care is None:
+                continue
+            for cap_index, capability in enumerate(facility.capabilities):
+                if capability not in care.capabilities:
+                    yield Issue.at(
+                        source_map.span((*path, "capabilities", cap_index)), "R003",
+                        with_hint(f"unknown capability {capability!r}", capability, care.capabilities),
+                    )
+            for spec_index, specialist in enumerate(facility.specialists):
+                if specialist not in care.specialists:
+                    yield Issue.at(
+                        source_map.span((*path, "specialists", spec_index)), "R004",
+                        with_hint(f"unknown specialist {specialist!r}", specialist, care.specialists),
+                    )
+    covered: set[str] = set()
+    for sourced in documents.catchments:
+        for index, catchment in enumerate(sourced.model.catchments):
+            path = ("catchments", index)
+            if catchment.region not in regions:
+                yield Issue.at(
+                    sourced.source_map.span((*path, "region")), "R006",
+                    with_hint(f"{catchment.region!r} is not an ISO 3166-2:KZ code", catchment.region, regions),
+                )
+            if catchment.region in covered:
+                yield Issue.at(
+                    sourced.source_map.span((*path, "region")), "R009",
+                    f"region {catchment.region!r} has more than one catchment",
+                )
+            covered.add(catchment.region)
+            for key in ("regional", "republican"):
+                target = getattr(catchment, key)
+                if target not in facility_ids:
+                    yield Issue.at(
+                        sourced.source_map.span((*path, key)), "R005",
+                        with_hint(f"unknown facility {target!r}", target, facility_ids),
+                    )
+    if documents.catchments:
+        first = documents.catchments[0]
+        for region in sorted(regions - covered):
+            yield Issue.at(
+                first.source_map.span(("catchments",)), "F002",
+                f"region {region} has no catchment (no designated centres)", "warning",
+            )
+    for sourced in documents.links:
+        for index, link in enumerate(sourced.model.links):
+            for key, target in (("from", link.source_facility), ("to", link.to)):
+                if target not in facility_ids:
+                    yield Issue.at(
+                        sourced.source_map.span(("links", index, key)), "R005",
+                        with_hint(f"unknown facility {target!r}", target, facility_ids),
+                    )
+
+
+def _routing_issues(
+    documents: DocumentSet, protocols: Mapping[str, Sourced[Protocol]]
+) -> Iterator[Issue]:
+    facilities = [
+        (facility, "") for sourced in documents.registries for facility in sourced.model.facilities
+    ]
+    network = FacilityNetwork(facilities, [], [])
+    for sourced in protocols.values():
+        for step_id, step in sourced.model.steps.items():
+            if step.passthrough:
+                continue  # decided at once: no care is given there
+            need = Need.of(step)
+            if need.min_level == "primary" and need.setting == "outpatient":
+                continue  # the attached polyclinic provides it
+            if not network.capable(need):
+                yield Issue.at(
+                    sourced.source_map.span(("steps", step_id, "care")), "F001",
+                    f"no facility offers {step_id!r}: capabilities "
+                    f"{sorted(need.capabilities)}, specialist {need.specialist!r}, "
+                    f"level >= {need.min_level}"
+                    + (" with 24 h cover" if need.urgency == "emergency" else ""),
+                )
