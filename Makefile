@@ -1,0 +1,46 @@
+# Every target sets itself up on a fresh machine (Python 3.11 or 3.12 with venv).
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: demo test lint typecheck bench wheel clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(STAMP): $(BIN)/python pyproject.toml
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+## demo: validate the shipped protocols and route every example patient
+demo: $(STAMP)
+	$(BIN)/pedonc-routing validate protocols
+	@for patient in examples/patients/[0-9]*.yaml; do \
+		echo; echo "== $$patient"; \
+		$(BIN)/pedonc-routing route "$$patient" || exit 1; \
+	done
+
+## test: lint, type-check and run the whole test suite
+test: $(STAMP)
+	$(BIN)/ruff check src tests bench
+	$(BIN)/mypy
+	$(BIN)/python -m pytest
+
+lint: $(STAMP)
+	$(BIN)/ruff check src tests bench
+	$(BIN)/ruff format --check src tests bench
+
+typecheck: $(STAMP)
+	$(BIN)/mypy
+
+## bench: routing latency, durable-rules engine vs reference evaluator
+bench: $(STAMP)
+	$(BIN)/python bench/route_bench.py
+
+wheel: $(STAMP)
+	$(BIN)/python -m pip wheel --quiet --no-deps -w dist .
+
+clean:
+	rm -rf $(VENV) dist build .pytest_cache .mypy_cache .ruff_cache

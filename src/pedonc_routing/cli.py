@@ -1,0 +1,164 @@
+"""``pedonc-routing``: validate protocols, route a patient, draw a pathway.
+
+Exit codes: 0 success (validate: no errors), 1 validation errors or a patient that cannot be
+routed because its data is invalid, 2 usage or I/O error.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+
+from pedonc_routing.bundle import Bundle, load_bundle, validate
+from pedonc_routing.decision.model import Decision
+from pedonc_routing.errors import PatientDataError, UnknownProtocolError, ValidationFailed
+from pedonc_routing.loader.yaml_reader import read_yaml_file
+from pedonc_routing.render.diagram import to_dot, to_mermaid
+
+EXIT_OK, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="pedonc-routing")
+def main() -> None:
+    """Executable pediatric oncology care pathways (draft protocols: see docs/)."""
+
+
+@main.command("validate")
+@click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
+@click.option("--format", "output_format", type=click.Choice(["text", "json"]), default="text")
+@click.option("--strict", is_flag=True, help="Warnings fail too (exit 1).")
+def validate_command(paths: tuple[Path, ...], output_format: str, strict: bool) -> None:
+    """Validate protocol bundles (default: the shipped protocols)."""
+    for path in paths:
+        if not path.exists():
+            click.echo(f"error: no such file or folder: {path}", err=True)
+            sys.exit(EXIT_USAGE)
+    report = validate(list(paths) if paths else None)
+    if output_format == "json":
+        click.echo(json.dumps(report.to_dict(), ensure_ascii=False, indent=2))
+    else:
+        for issue in report.issues:
+            click.echo(str(issue))
+        click.echo(
+            f"{len(report.errors)} error(s), {len(report.warnings)} warning(s)",
+            err=bool(report.issues),
+        )
+    failed = not report.ok or (strict and report.warnings)
+    sys.exit(EXIT_FINDINGS if failed else EXIT_OK)
+
+
+def _load(protocols: Path | None) -> Bundle:
+    try:
+        return load_bundle(protocols)
+    except ValidationFailed as failure:
+        for issue in failure.issues:
+            if issue.severity == "error":
+                click.echo(str(issue), err=True)
+        click.echo("error: the protocols do not validate", err=True)
+        sys.exit(EXIT_FINDINGS)
+
+
+def _read_patient(path: Path) -> Any:
+    if path.suffix == ".json":
+        try:
+            return json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError) as error:
+            click.echo(f"error: cannot read {path}: {error}", err=True)
+            sys.exit(EXIT_USAGE)
+    loaded, issues = read_yaml_file(path, str(path))
+    if loaded is None or issues:
+        for issue in issues:
+            click.echo(str(issue), err=True)
+        sys.exit(EXIT_USAGE)
+    return loaded.data
+
+
+@main.command("route")
+@click.argument("patient_file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--protocols", type=click.Path(exists=True, path_type=Path), default=None)
+@click.option("--format", "output_format", type=click.Choice(["text", "json"]), default="text")
+@click.option("--lang", type=click.Choice(["en", "ru", "kk"]), default="en")
+def route_command(
+    patient_file: Path, protocols: Path | None, output_format: str, lang: str
+) -> None:
+    """Route one patient (YAML or JSON shaped as docs/patient-state.md)."""
+    bundle = _load(protocols)
+    patient = _read_patient(patient_file)
+    try:
+        decision = bundle.route(patient, lang=lang)  # type: ignore[arg-type]
+    except PatientDataError as error:
+        click.echo(f"error: {error}", err=True)
+        sys.exit(EXIT_FINDINGS)
+    if output_format == "json":
+        click.echo(json.dumps(decision.to_dict(), ensure_ascii=False, indent=2))
+    else:
+        click.echo(format_decision(decision))
+
+
+def format_decision(decision: Decision) -> str:
+    """A decision as a few readable lines for a terminal."""
+    lines = [f"status:     {decision.status}"]
+    if decision.protocol:
+        lines.append(f"protocol:   {decision.protocol.id} {decision.protocol.version}")
+    if decision.from_step:
+        lines.append(f"from step:  {decision.from_step}")
+    if decision.step:
+        due = (
+            f", due within {decision.step.due_within_hours:g} h"
+            if decision.step.due_within_hours is not None
+            else ""
+        )
+        lines.append(f"step:       {decision.step.id} ({decision.step.title}){due}")
+    if decision.urgency:
+        lines.append(f"urgency:    {decision.urgency}")
+    if decision.facility:
+        travel = (
+            f", ~{decision.facility.travel_hours:g} h away"
+            if decision.facility.travel_hours
+            else ""
+        )
+        lines.append(
+            f"facility:   {decision.facility.name} [{decision.facility.level}, "
+            f"{decision.facility.region}]{travel}"
+        )
+    if decision.specialist:
+        lines.append(f"specialist: {decision.specialist.title}")
+    for follow_up in decision.follow_ups:
+        every = (
+            f" every {follow_up.interval_months} months" if follow_up.interval_months else ""
+        )
+        lines.append(f"follow-up:  {follow_up.title}{every}")
+    if decision.missing:
+        lines.append(f"missing:    {', '.join(decision.missing)}")
+    lines.append("why:")
+    for item in decision.explanation:
+        facts = ", ".join(f"{key}={value}" for key, value in item.facts.items())
+        where = f" [{item.source}]" if item.source else ""
+        lines.append(f"  - {item.because}{where}" + (f" ({facts})" if facts else ""))
+    return "\n".join(lines)
+
+
+@main.command("graph")
+@click.argument("protocol_id")
+@click.option("--protocols", type=click.Path(exists=True, path_type=Path), default=None)
+@click.option("--format", "output_format", type=click.Choice(["mermaid", "dot"]), default="mermaid")
+def graph_command(protocol_id: str, protocols: Path | None, output_format: str) -> None:
+    """Draw a protocol's pathway as Mermaid or Graphviz DOT."""
+    bundle = _load(protocols)
+    try:
+        bundle.protocol(protocol_id)
+    except UnknownProtocolError as error:
+        click.echo(f"error: {error}", err=True)
+        sys.exit(EXIT_USAGE)
+    compiled = bundle.compiled.protocols[protocol_id]
+    render = to_mermaid if output_format == "mermaid" else to_dot
+    click.echo(render(compiled.graph))
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

@@ -1,0 +1,1 @@
+"""Rendering: conditions in words, pathways as Mermaid or Graphviz DOT."""
