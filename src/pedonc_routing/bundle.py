@@ -89,7 +89,9 @@ class Bundle:
             hint = did_you_mean(protocol_id, self._compiled.protocols)
             raise UnknownProtocolError(protocol_id, hint) from None
 
-    def route(self, patient: PatientState | Mapping[str, Any], *, lang: Language = "en") -> Decision:
+    def route(
+        self, patient: PatientState | Mapping[str, Any], *, lang: Language = "en"
+    ) -> Decision:
         """Decide the next step, facility, specialist and follow-ups for one child.
 
         Raises :class:`~pedonc_routing.errors.PatientDataError` listing every problem when

@@ -129,9 +129,7 @@ def format_decision(decision: Decision) -> str:
     if decision.specialist:
         lines.append(f"specialist: {decision.specialist.title}")
     for follow_up in decision.follow_ups:
-        every = (
-            f" every {follow_up.interval_months} months" if follow_up.interval_months else ""
-        )
+        every = f" every {follow_up.interval_months} months" if follow_up.interval_months else ""
         lines.append(f"follow-up:  {follow_up.title}{every}")
     if decision.missing:
         lines.append(f"missing:    {', '.join(decision.missing)}")

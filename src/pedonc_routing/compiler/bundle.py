@@ -54,7 +54,8 @@ def compile_documents(documents: DocumentSet) -> CompiledBundle:
     protocols: dict[str, CompiledProtocol] = {}
     for protocol_id, (sourced, graph) in graphs.items():
         interrupts = tuple(
-            o for o in all_overrides
+            o
+            for o in all_overrides
             if o.protocol != protocol_id and (o.during is None or protocol_id in o.during)
         )
         guards = [*graph.guards, *(Guard.of(o.guard_key, o.condition) for o in interrupts)]
@@ -97,7 +98,5 @@ def compile_documents(documents: DocumentSet) -> CompiledBundle:
         schema=FactSchema(vocabulary),
         network=FacilityNetwork(facilities, catchments, links),
         care=care,
-        steps_by_protocol={
-            pid: frozenset(p.graph.steps) for pid, p in protocols.items()
-        },
+        steps_by_protocol={pid: frozenset(p.graph.steps) for pid, p in protocols.items()},
     )

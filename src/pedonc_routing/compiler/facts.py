@@ -66,7 +66,8 @@ BUILTIN_INPUTS: dict[str, InputSpec] = {
 @cache
 def kz_region_codes() -> frozenset[str]:
     """ISO 3166-2:KZ subdivision codes, from pycountry."""
-    return frozenset(sub.code for sub in pycountry.subdivisions.get(country_code="KZ"))
+    subdivisions = pycountry.subdivisions.get(country_code="KZ")  # type: ignore[no-untyped-call]
+    return frozenset(str(sub.code) for sub in subdivisions)
 
 
 def quantize(value: float, precision: int) -> float:
@@ -232,7 +233,9 @@ class FactSchema:
             steps = steps_by_protocol.get(position.protocol)
             if steps is None:
                 problems.append(
-                    with_hint("position.protocol: unknown protocol", position.protocol, steps_by_protocol)
+                    with_hint(
+                        "position.protocol: unknown protocol", position.protocol, steps_by_protocol
+                    )
                 )
             elif position.step not in steps:
                 problems.append(
@@ -283,10 +286,11 @@ def _check_value(spec: InputSpec, value: Any) -> tuple[FactValue | None, str | N
                 number = quantize(float(number), spec.precision)
             except (InvalidOperation, ValueError):
                 return None, "not a usable number"
+        plausible = f"the plausible range [{spec.low:g}, {spec.high:g}] {spec.unit or ''}"
         if spec.low is not None and number < spec.low:
-            return None, f"below the plausible range [{spec.low:g}, {spec.high:g}] {spec.unit or ''}".rstrip()
+            return None, f"below {plausible}".rstrip()
         if spec.high is not None and number > spec.high:
-            return None, f"above the plausible range [{spec.low:g}, {spec.high:g}] {spec.unit or ''}".rstrip()
+            return None, f"above {plausible}".rstrip()
         return number, None
     if spec.type == "boolean":
         if not isinstance(value, bool):
@@ -312,4 +316,3 @@ def _shape_problems(error: ValidationError) -> list[str]:
         else:
             problems.append(f"{where}: {detail['msg']}")
     return problems
-

@@ -100,7 +100,6 @@ class PathwayGraph:
         self.graph: Any = nx.MultiDiGraph()
         self.steps: dict[str, CompiledStep] = {}
         self.guards: list[Guard] = []
-        file = source_map.file
         for step_id, step in protocol.steps.items():
             path = ("steps", step_id)
             self.graph.add_node(step_id, kind=step.kind, passthrough=step.passthrough)
@@ -145,18 +144,23 @@ class PathwayGraph:
                 if target not in self.graph:
                     self.graph.add_node(target, external=edge.to_protocol != protocol.id)
                 self.graph.add_edge(
-                    step_id, target, key=edge.id, priority=edge.priority, order=edge.order,
-                    guard=edge.guard_key, span=edge.span,
+                    step_id,
+                    target,
+                    key=edge.id,
+                    priority=edge.priority,
+                    order=edge.order,
+                    guard=edge.guard_key,
+                    span=edge.span,
                 )
             follow_ups = []
             for index, follow_up in enumerate(step.follow_ups):
-                key = None
+                follow_key = None
                 if follow_up.when is not None:
-                    key = follow_up_key(step_id, index)
-                    self.guards.append(Guard.of(key, follow_up.when))
+                    follow_key = follow_up_key(step_id, index)
+                    self.guards.append(Guard.of(follow_key, follow_up.when))
                 follow_ups.append(
                     CompiledFollowUp(
-                        follow_up, key, source_map.span((*path, "follow_ups", index)).short
+                        follow_up, follow_key, source_map.span((*path, "follow_ups", index)).short
                     )
                 )
             self.steps[step_id] = CompiledStep(
@@ -184,8 +188,7 @@ class PathwayGraph:
 
     def edges(self) -> Iterator[tuple[str, str, str]]:
         """(from, to, transition id) for every edge."""
-        for source, target, key in self.graph.edges(keys=True):
-            yield source, target, key
+        yield from self.graph.edges(keys=True)
 
 
 def _compile_override(

@@ -39,9 +39,7 @@ def durable_available() -> bool:
     return True
 
 
-def make_evaluator(
-    engine: EngineName | None, inputs: Mapping[str, InputSpec]
-) -> GuardEvaluator:
+def make_evaluator(engine: EngineName | None, inputs: Mapping[str, InputSpec]) -> GuardEvaluator:
     """The evaluator asked for; ``None`` picks durable-rules where it imports."""
     if engine == "reference":
         return ReferenceEvaluator()

@@ -22,6 +22,7 @@ not ``durable.lang``: see DESIGN.md section 8 for the measurements behind each c
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import itertools
 import json
@@ -92,8 +93,15 @@ class _Compiler:
         if operator == "icd10_in":
             intervals = [icd10_pattern(pattern) for pattern in operand]
             return (
-                _or([_and([_cmp("$gte", field, lo), _cmp("$lte", field, hi)]) for lo, hi in intervals]),
-                _and([_or([_cmp("$lt", field, lo), _cmp("$gt", field, hi)]) for lo, hi in intervals]),
+                _or(
+                    [
+                        _and([_cmp("$gte", field, lo), _cmp("$lte", field, hi)])
+                        for lo, hi in intervals
+                    ]
+                ),
+                _and(
+                    [_or([_cmp("$lt", field, lo), _cmp("$gt", field, hi)]) for lo, hi in intervals]
+                ),
             )
         if operator == "morphology_in":
             return self._morphology(field, operand)
@@ -131,16 +139,15 @@ class _Compiler:
         if spec.type in ("number", "integer"):
             if isinstance(value, bool) or not isinstance(value, int | float):
                 return None
-            return Fraction(repr(value)) * 10**spec.precision if isinstance(value, float) else (
-                Fraction(value) * 10**spec.precision
-            )
+            exact = Fraction(repr(value)) if isinstance(value, float) else Fraction(int(value))
+            return exact * Fraction(10) ** spec.precision
         if spec.type == "boolean":
             return Fraction(int(value)) if isinstance(value, bool) else None
         if spec.type == "enum":
             return Fraction(spec.values.index(value)) if value in spec.values else None
         if spec.type == "icd10":
             return Fraction(icd10_key(value)) if isinstance(value, str) else None
-        return value if isinstance(value, str) else None
+        return str(value) if isinstance(value, str) else None
 
     def _equals(self, spec: InputSpec, value: Any) -> Expression:
         scaled = self._scaled(spec, value)
@@ -318,10 +325,8 @@ def _matches(ruleset: _Ruleset, encoded: dict[str, int | str]) -> set[str]:
     except durable_rules_engine.error as error:
         raise EngineError(f"durable-rules failed: {error}") from None
     finally:
-        try:
+        with contextlib.suppress(durable_rules_engine.error):  # not stored when nothing matched
             durable_rules_engine.retract_fact(handle, fact)
-        except durable_rules_engine.error:
-            pass  # not stored when nothing matched
         try:
             durable_rules_engine.delete_state(handle, sid)
         finally:

@@ -102,9 +102,7 @@ class ReferenceEvaluator:
 
     name = "reference"
 
-    def evaluate(
-        self, table: GuardTable, facts: Mapping[str, FactValue]
-    ) -> Callable[[str], Truth]:
+    def evaluate(self, table: GuardTable, facts: Mapping[str, FactValue]) -> Callable[[str], Truth]:
         guards = table.by_key
         memo: dict[str, Truth] = {}
 

@@ -90,8 +90,11 @@ class _Walk:
             citation = protocol.sources[source_id].citation
         self.explanation.append(
             Explanation.model_construct(
-                rule=rule, source=source, because=because,
-                facts=self.facts_of(inputs), citation=citation,
+                rule=rule,
+                source=source,
+                because=because,
+                facts=self.facts_of(inputs),
+                citation=citation,
             )
         )
 
@@ -123,7 +126,8 @@ class _Walk:
                     return self._decision("needs_data", None, None, None, missing=unknown)
                 protocol = self.bundle.protocols[protocol_id]
                 self.explain(
-                    f"{protocol_id}.applies_to", f"{protocol.file}:1",
+                    f"{protocol_id}.applies_to",
+                    f"{protocol.file}:1",
                     f"the child's diagnosis and age fall under protocol {protocol_id!r}",
                     self.bundle.selector.by_key[key].inputs,
                 )
@@ -141,9 +145,12 @@ class _Walk:
             if truth(override.guard_key):
                 target_protocol = self.bundle.protocols[override.protocol]
                 self.explain(
-                    f"{override.protocol}.overrides.{override.id}", override.span,
-                    override.because, protocol.table.by_key[override.guard_key].inputs,
-                    target_protocol, override.source_id,
+                    f"{override.protocol}.overrides.{override.id}",
+                    override.span,
+                    override.because,
+                    protocol.table.by_key[override.guard_key].inputs,
+                    target_protocol,
+                    override.source_id,
                 )
                 target = target_protocol.graph.steps[override.to_step]
                 return self._arrive(target_protocol, target, self._from_step(), hops=0)
@@ -161,7 +168,8 @@ class _Walk:
             return self._decision("needs_data", protocol, from_step, step, missing=missing)
         if chosen is None:
             self.explain(
-                f"{protocol.model.id}.{step.id}", step.span,
+                f"{protocol.model.id}.{step.id}",
+                step.span,
                 "no transition holds and the step has no `otherwise`",
             )
             return self._decision("no_route", protocol, from_step, step)
@@ -169,8 +177,12 @@ class _Walk:
             protocol.table.by_key[chosen.guard_key].inputs if chosen.guard_key is not None else ()
         )
         self.explain(
-            f"{protocol.model.id}.{step.id}.{chosen.id}", chosen.span, chosen.because,
-            inputs, protocol, chosen.source_id,
+            f"{protocol.model.id}.{step.id}.{chosen.id}",
+            chosen.span,
+            chosen.because,
+            inputs,
+            protocol,
+            chosen.source_id,
         )
         target_protocol = self.bundle.protocols[chosen.to_protocol]
         target = target_protocol.graph.steps[chosen.to_step]
@@ -215,26 +227,35 @@ class _Walk:
                 if not value:
                     continue
                 self.explain(
-                    f"{protocol.model.id}.{step.id}.follow_ups.{model.id}", follow_up.span,
-                    model.because or f"{model.id} is due", 
-                    protocol.table.by_key[follow_up.guard_key].inputs, protocol, model.source,
+                    f"{protocol.model.id}.{step.id}.follow_ups.{model.id}",
+                    follow_up.span,
+                    model.because or f"{model.id} is due",
+                    protocol.table.by_key[follow_up.guard_key].inputs,
+                    protocol,
+                    model.source,
                 )
             follow_ups.append(
                 FollowUpItem.model_construct(
-                    id=model.id, title=model.title.get(self.language),
+                    id=model.id,
+                    title=model.title.get(self.language),
                     due_within_hours=model.due_within_hours,
-                    interval_months=model.interval_months, for_years=model.for_years,
+                    interval_months=model.interval_months,
+                    for_years=model.for_years,
                 )
             )
         if missing:
             return self._decision("needs_data", protocol, from_step, step, missing=missing)
         age = self.facts.get("age_years")
         choice = self.bundle.network.choose(
-            protocol.needs[step.id], self.state.home_region, self.state.current_facility,
+            protocol.needs[step.id],
+            self.state.home_region,
+            self.state.current_facility,
             age if isinstance(age, int) else None,
         )
         self.explain(
-            f"facility.{choice.rule}", choice.source, choice.because,
+            f"facility.{choice.rule}",
+            choice.source,
+            choice.because,
             ("home_region", "age_years"),
         )
         if choice.facility is None and choice.rule != ATTACHED_PRIMARY_CARE:
@@ -263,11 +284,17 @@ class _Walk:
             model = step.model
             hours = model.timing.due_within_hours if status == "routed" else None
             due_at = (
-                (self.state.as_of + timedelta(hours=hours)).isoformat() if hours is not None else None
+                (self.state.as_of + timedelta(hours=hours)).isoformat()
+                if hours is not None
+                else None
             )
             step_ref = StepRef.model_construct(
-                id=step.id, kind=model.kind, title=model.title.get(language),
-                due_within_hours=hours, due_at=due_at, setting=model.care.setting,
+                id=step.id,
+                kind=model.kind,
+                title=model.title.get(language),
+                due_within_hours=hours,
+                due_at=due_at,
+                setting=model.care.setting,
             )
             if status == "routed":
                 care = self.bundle.care
@@ -282,19 +309,26 @@ class _Walk:
             facility = choice.facility
             if facility is not None:
                 facility_ref = FacilityRef.model_construct(
-                    id=facility.id, name=facility.name.get(language), region=facility.region,
-                    level=facility.level, travel_hours=choice.travel_hours,
+                    id=facility.id,
+                    name=facility.name.get(language),
+                    region=facility.region,
+                    level=facility.level,
+                    travel_hours=choice.travel_hours,
                 )
             else:
                 facility_ref = FacilityRef.model_construct(
-                    id=ATTACHED_PRIMARY_CARE, name="Attached polyclinic (primary care)",
-                    region=self.state.home_region, level="primary", travel_hours=None,
+                    id=ATTACHED_PRIMARY_CARE,
+                    name="Attached polyclinic (primary care)",
+                    region=self.state.home_region,
+                    level="primary",
+                    travel_hours=None,
                 )
         return Decision.model_construct(
             status=status,
             protocol=(
                 ProtocolRef.model_construct(id=protocol.model.id, version=protocol.model.version)
-                if protocol is not None else None
+                if protocol is not None
+                else None
             ),
             bundle_hash=self.bundle.content_hash,
             engine=self.evaluator.name,

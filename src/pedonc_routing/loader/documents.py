@@ -7,6 +7,7 @@ content: every problem is an :class:`Issue`.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -92,7 +93,9 @@ def _collect_files(paths: Sequence[Path]) -> tuple[list[tuple[Path, str]], list[
         label = "protocols" if root.name == "_protocols" else root.name
         if root.is_dir():
             found = sorted(
-                path for path in root.rglob("*") if path.suffix in (".yaml", ".yml") and path.is_file()
+                path
+                for path in root.rglob("*")
+                if path.suffix in (".yaml", ".yml") and path.is_file()
             )
             files.extend((path, f"{label}/{path.relative_to(root).as_posix()}") for path in found)
         elif root.is_file():
@@ -116,10 +119,8 @@ def read_documents(paths: Iterable[Path | str]) -> DocumentSet:
     for path, display in files:
         loaded, read_issues = read_yaml_file(path, display)
         documents.issues.extend(read_issues)
-        try:
+        with contextlib.suppress(OSError):  # already reported by read_yaml_file
             digest.update(display.encode() + b"\0" + path.read_bytes() + b"\0")
-        except OSError:
-            pass  # already reported by read_yaml_file
         if loaded is None:
             continue
         model, model_issues = model_document(loaded)
@@ -162,10 +163,9 @@ def project_loc(loc: Sequence[str | int], data: Any) -> tuple[LogicalPath, bool]
     for part in loc:
         if part in CONDITION_TAGS:
             continue
-        if isinstance(node, dict) and part in node:
-            path.append(part)
-            node = node[part]
-        elif isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node):
+        in_mapping = isinstance(node, dict) and part in node
+        in_list = isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node)
+        if in_mapping or in_list:
             path.append(part)
             node = node[part]
         else:
@@ -199,7 +199,9 @@ def _issue_for(
         span = source_map.key_span((*path,)) if path and path[-1] == key else source_map.span(path)
         return Issue.at(span, code, f"{where}: unknown key {key!r}")
     if first["type"] == "missing":
-        names = sorted({str(detail["loc"][-1]) for detail in details if detail["type"] == "missing"})
+        names = sorted(
+            {str(detail["loc"][-1]) for detail in details if detail["type"] == "missing"}
+        )
         return Issue.at(source_map.span(path), code, f"{where}: missing {', '.join(names)}")
     messages: list[str] = []
     for detail in details:

@@ -28,7 +28,7 @@ _STANDARD_TAG_PREFIX = "tag:yaml.org,2002:"
 _PLAIN_TAGS = {"str", "int", "float", "bool", "null", "map", "seq", "timestamp"}
 
 
-class _Refused(Exception):
+class _RefusedError(Exception):
     """Raised inside the composer to stop at the first unsafe construct."""
 
     def __init__(self, code: str, message: str, mark: Any) -> None:
@@ -47,11 +47,11 @@ class _BoundedSafeLoader(yaml.SafeLoader):
         self._aliases = 0
 
     def compose_node(self, parent: Node | None, index: Any) -> Node | None:
-        event = self.peek_event()
+        event = self.peek_event()  # type: ignore[no-untyped-call]
         if isinstance(event, AliasEvent):
             self._aliases += 1
             if self._aliases > MAX_ALIASES:
-                raise _Refused(
+                raise _RefusedError(
                     "Y004",
                     f"more than {MAX_ALIASES} aliases: anchors/aliases are bounded "
                     "(write the value out instead)",
@@ -60,14 +60,14 @@ class _BoundedSafeLoader(yaml.SafeLoader):
         elif isinstance(event, ScalarEvent | SequenceStartEvent | MappingStartEvent):
             tag = event.tag
             if tag is not None and tag != "!" and not _is_plain_tag(tag):
-                raise _Refused("Y003", f"tag {tag!r} is not allowed", event.start_mark)
+                raise _RefusedError("Y003", f"tag {tag!r} is not allowed", event.start_mark)
         self._depth += 1
         if self._depth > MAX_DEPTH:
-            raise _Refused(
+            raise _RefusedError(
                 "Y005", f"nesting deeper than {MAX_DEPTH} levels is not allowed", event.start_mark
             )
         try:
-            return super().compose_node(parent, index)  # type: ignore[no-any-return]
+            return super().compose_node(parent, index)
         finally:
             self._depth -= 1
 
@@ -104,7 +104,7 @@ class _Constructor:
     def build(self, node: Node, path: LogicalPath) -> Any:
         self._nodes += 1
         if self._nodes > MAX_NODES:
-            raise _Refused("Y006", f"more than {MAX_NODES} YAML nodes", node.start_mark)
+            raise _RefusedError("Y006", f"more than {MAX_NODES} YAML nodes", node.start_mark)
         self.source_map.record(path, self.span(node))
         if isinstance(node, MappingNode):
             return self._build_mapping(node, path)
@@ -112,14 +112,16 @@ class _Constructor:
             return [self.build(item, (*path, index)) for index, item in enumerate(node.value)]
         if isinstance(node, ScalarNode):
             return self._scalar.construct_object(node, deep=True)
-        raise _Refused("Y001", "unsupported YAML node", node.start_mark)  # pragma: no cover
+        raise _RefusedError("Y001", "unsupported YAML node", node.start_mark)  # pragma: no cover
 
     def _build_mapping(self, node: MappingNode, path: LogicalPath) -> dict[Any, Any]:
         result: dict[Any, Any] = {}
         first_seen: dict[Any, SourceSpan] = {}
         for key_node, value_node in node.value:
             if key_node.tag == _STANDARD_TAG_PREFIX + "merge":
-                raise _Refused("Y003", "merge keys ('<<') are not allowed", key_node.start_mark)
+                raise _RefusedError(
+                    "Y003", "merge keys ('<<') are not allowed", key_node.start_mark
+                )
             if not isinstance(key_node, ScalarNode):
                 self.issues.append(
                     Issue.at(self.span(key_node), "Y007", "mapping keys must be plain scalars")
@@ -153,7 +155,9 @@ def _issue_from_mark(file: str, code: str, message: str, mark: Any) -> Issue:
 def read_yaml_text(text: str, file: str) -> tuple[LoadedDocument | None, list[Issue]]:
     """Parse YAML text; return the document (None when unusable) and the issues found."""
     if len(text.encode("utf-8", errors="replace")) > MAX_FILE_BYTES:
-        return None, [Issue("Y006", "error", f"file larger than {MAX_FILE_BYTES} bytes", file, 1, 1)]
+        return None, [
+            Issue("Y006", "error", f"file larger than {MAX_FILE_BYTES} bytes", file, 1, 1)
+        ]
     loader = _BoundedSafeLoader(text)
     try:
         root = loader.get_single_node()
@@ -161,7 +165,7 @@ def read_yaml_text(text: str, file: str) -> tuple[LoadedDocument | None, list[Is
             return None, [Issue("Y001", "error", "the file is empty", file, 1, 1)]
         constructor = _Constructor(file)
         data = constructor.build(root, ())
-    except _Refused as refused:
+    except _RefusedError as refused:
         return None, [_issue_from_mark(file, refused.code, refused.message, refused.mark)]
     except yaml.MarkedYAMLError as error:
         mark = error.problem_mark or error.context_mark
@@ -184,11 +188,15 @@ def read_yaml_file(path: Path, display_name: str) -> tuple[LoadedDocument | None
         size = path.stat().st_size
         if size > MAX_FILE_BYTES:
             return None, [
-                Issue("Y006", "error", f"file larger than {MAX_FILE_BYTES} bytes", display_name, 1, 1)
+                Issue(
+                    "Y006", "error", f"file larger than {MAX_FILE_BYTES} bytes", display_name, 1, 1
+                )
             ]
         raw = path.read_bytes()
     except OSError as error:
-        return None, [Issue("Y008", "error", f"cannot read file: {error.strerror}", display_name, 1, 1)]
+        return None, [
+            Issue("Y008", "error", f"cannot read file: {error.strerror}", display_name, 1, 1)
+        ]
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as error:

@@ -31,12 +31,10 @@ def to_mermaid(graph: PathwayGraph) -> str:
             lines.append(f'  {step_id} -->|"{_label(in_words(transition.condition))}"| {target}')
         if step.otherwise is not None:
             target = graph.node_of(step.otherwise.to_protocol, step.otherwise.to_step)
-            lines.append(f'  {step_id} -.->|otherwise| {target.replace(":", "__")}')
+            lines.append(f"  {step_id} -.->|otherwise| {target.replace(':', '__')}")
     for override in graph.overrides:
-        lines.append(
-            f'  override_{override.id}(("any pathway")) ==>|"{_label(in_words(override.condition))}"| '
-            f"{override.to_step}"
-        )
+        guard = _label(in_words(override.condition))
+        lines.append(f'  override_{override.id}(("any pathway")) ==>|"{guard}"| {override.to_step}')
     return "\n".join(lines)
 
 

@@ -29,7 +29,7 @@ from pedonc_routing.model.documents import LEVELS, Catchment, Facility, Step
 
 ROAD_SPEED_KMH = 60.0
 _EARTH_RADIUS_KM = 6371.0
-_LEVEL_RANK = {level: rank for rank, level in enumerate(LEVELS)}
+_LEVEL_RANK: dict[str, int] = {level: rank for rank, level in enumerate(LEVELS)}
 
 
 def haversine_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
@@ -144,8 +144,11 @@ class FacilityNetwork:
         current = self.facilities.get(current_facility) if current_facility else None
         if current is not None and self.is_capable(current, need, age_years):
             return FacilityChoice(
-                current, "continuity", "the child's current facility can provide this step",
-                0.0, self.spans[current.id],
+                current,
+                "continuity",
+                "the child's current facility can provide this step",
+                0.0,
+                self.spans[current.id],
             )
         origin = self.origin_of(home_region, current_facility)
         catchment = self.catchments.get(home_region)
@@ -160,9 +163,11 @@ class FacilityNetwork:
                     hours = self.travel_hours(origin, facility) if origin else None
                     level = "regional" if rule == "catchment_regional" else "republican"
                     return FacilityChoice(
-                        facility, rule,
+                        facility,
+                        rule,
                         f"designated {level} centre for {home_region} that can provide this step",
-                        hours, span,
+                        hours,
+                        span,
                     )
         candidates = self.capable(need, age_years)
         if candidates and origin is not None:
@@ -172,18 +177,24 @@ class FacilityNetwork:
             )
             hours, _, nearest = timed[0]
             return FacilityChoice(
-                nearest, "nearest_capable",
+                nearest,
+                "nearest_capable",
                 f"nearest facility by travel time ({hours:g} h) that can provide this step",
-                hours, self.spans[nearest.id],
+                hours,
+                self.spans[nearest.id],
             )
         if need.min_level == "primary" and need.setting == "outpatient":
             return FacilityChoice(
-                None, ATTACHED_PRIMARY_CARE,
+                None,
+                ATTACHED_PRIMARY_CARE,
                 "primary care at the child's attached polyclinic (not in the facility registry)",
-                None, "",
+                None,
+                "",
             )
         return FacilityChoice(
-            None, "no_capable_facility",
+            None,
+            "no_capable_facility",
             "no facility in the registry can provide this step for this child",
-            None, "",
+            None,
+            "",
         )

@@ -30,7 +30,12 @@ from pedonc_routing.compiler.facts import BUILTIN_INPUTS, FactSchema, InputSpec,
 from pedonc_routing.compiler.pathway import PathwayGraph, split_target
 from pedonc_routing.loader.documents import DocumentSet, Sourced
 from pedonc_routing.loader.suggestions import with_hint
-from pedonc_routing.model.conditions import NUMERIC_OPERATORS, Condition, Test, iter_tests_with_paths
+from pedonc_routing.model.conditions import (
+    NUMERIC_OPERATORS,
+    Condition,
+    Test,
+    iter_tests_with_paths,
+)
 from pedonc_routing.model.documents import (
     ENDING_KINDS,
     LANGUAGES,
@@ -46,8 +51,12 @@ from pedonc_routing.validation.issues import Issue
 MAX_ENGINE_RULES = 1000
 
 _TYPE_OPERATORS: dict[str, frozenset[str]] = {
-    "number": frozenset({"eq", "ne", "lt", "lte", "gt", "gte", "in", "between", "present", "absent"}),
-    "integer": frozenset({"eq", "ne", "lt", "lte", "gt", "gte", "in", "between", "present", "absent"}),
+    "number": frozenset(
+        {"eq", "ne", "lt", "lte", "gt", "gte", "in", "between", "present", "absent"}
+    ),
+    "integer": frozenset(
+        {"eq", "ne", "lt", "lte", "gt", "gte", "in", "between", "present", "absent"}
+    ),
     "boolean": frozenset({"eq", "ne", "present", "absent"}),
     "enum": frozenset({"eq", "ne", "in", "present", "absent"}),
     "icd10": frozenset({"icd10_in", "present", "absent"}),
@@ -69,7 +78,8 @@ def validate_documents(documents: DocumentSet) -> list[Issue]:
         if protocol.id in seen:
             issues.append(
                 Issue.at(
-                    sourced.source_map.span(("id",)), "R009",
+                    sourced.source_map.span(("id",)),
+                    "R009",
                     f"protocol id {protocol.id!r} is also defined in {seen[protocol.id].file}",
                 )
             )
@@ -94,7 +104,8 @@ def _bundle_shape(documents: DocumentSet) -> Iterator[Issue]:
     ):
         for extra in found[1:]:
             yield Issue.at(
-                extra.source_map.span(("kind",)), "S003",
+                extra.source_map.span(("kind",)),
+                "S003",
                 f"a bundle has one {kind}; the first is {found[0].file}",
             )
     if not documents.protocols and not _has_read_errors(documents):
@@ -123,8 +134,11 @@ def _protocol_issues(
 
     if protocol.entry not in protocol.steps:
         yield Issue.at(
-            source_map.span(("entry",)), "R001",
-            with_hint(f"entry step {protocol.entry!r} is not a step", protocol.entry, protocol.steps),
+            source_map.span(("entry",)),
+            "R001",
+            with_hint(
+                f"entry step {protocol.entry!r} is not a step", protocol.entry, protocol.steps
+            ),
         )
     declared = set(protocol.inputs)
     for index, name in enumerate(protocol.inputs):
@@ -134,19 +148,23 @@ def _protocol_issues(
                 yield Issue.at(where, "R002", f"{name!r} is built in; do not list it", "warning")
             else:
                 yield Issue.at(
-                    where, "R002",
+                    where,
+                    "R002",
                     with_hint(f"input {name!r} is not in the vocabulary", name, schema.inputs),
                 )
     if not protocol.sources:
         yield Issue.at(source_map.span(("id",)), "C001", "protocol cites no sources")
     if protocol.status == "reviewed" and not (protocol.reviewed_by and protocol.reviewed_on):
         yield Issue.at(
-            source_map.span(("status",)), "C003",
+            source_map.span(("status",)),
+            "C003",
             "a reviewed protocol needs reviewed_by and reviewed_on",
         )
     yield from _text_languages(protocol.title, ("title",), source_map)
     if protocol.applies_to is not None:
-        yield from _condition_issues(protocol.applies_to, ("applies_to",), schema, declared, source_map)
+        yield from _condition_issues(
+            protocol.applies_to, ("applies_to",), schema, declared, source_map
+        )
 
     for step_id, step in protocol.steps.items():
         path: LogicalPath = ("steps", step_id)
@@ -156,15 +174,20 @@ def _protocol_issues(
             for index, capability in enumerate(step.care.capabilities):
                 if capability not in care.capabilities:
                     yield Issue.at(
-                        source_map.span((*path, "care", "capabilities", index)), "R003",
-                        with_hint(f"unknown capability {capability!r}", capability, care.capabilities),
+                        source_map.span((*path, "care", "capabilities", index)),
+                        "R003",
+                        with_hint(
+                            f"unknown capability {capability!r}", capability, care.capabilities
+                        ),
                     )
             if step.care.specialist not in care.specialists:
                 yield Issue.at(
-                    source_map.span((*path, "care", "specialist")), "R004",
+                    source_map.span((*path, "care", "specialist")),
+                    "R004",
                     with_hint(
                         f"unknown specialist {step.care.specialist!r}",
-                        step.care.specialist, care.specialists,
+                        step.care.specialist,
+                        care.specialists,
                     ),
                 )
         transition_ids: set[str] = set()
@@ -172,26 +195,36 @@ def _protocol_issues(
             tpath: LogicalPath = (*path, "next", index)
             if transition.id in transition_ids:
                 yield Issue.at(
-                    source_map.span((*tpath, "id")), "R009",
+                    source_map.span((*tpath, "id")),
+                    "R009",
                     f"transition id {transition.id!r} repeats in step {step_id!r}",
                 )
             transition_ids.add(transition.id)
             yield from _target_issues(transition.to, protocol, steps_of, source_map, (*tpath, "to"))
             yield from _source_issue(transition.source, source_ids, source_map, (*tpath, "source"))
-            yield from _condition_issues(transition.when, (*tpath, "when"), schema, declared, source_map)
+            yield from _condition_issues(
+                transition.when, (*tpath, "when"), schema, declared, source_map
+            )
         if step.otherwise is not None:
             opath: LogicalPath = (*path, "otherwise")
-            yield from _target_issues(step.otherwise.to, protocol, steps_of, source_map, (*opath, "to"))
-            yield from _source_issue(step.otherwise.source, source_ids, source_map, (*opath, "source"))
+            yield from _target_issues(
+                step.otherwise.to, protocol, steps_of, source_map, (*opath, "to")
+            )
+            yield from _source_issue(
+                step.otherwise.source, source_ids, source_map, (*opath, "source")
+            )
         for index, follow_up in enumerate(step.follow_ups):
             fpath: LogicalPath = (*path, "follow_ups", index)
             yield from _text_languages(follow_up.title, (*fpath, "title"), source_map)
             yield from _source_issue(follow_up.source, source_ids, source_map, (*fpath, "source"))
             if follow_up.when is not None:
-                yield from _condition_issues(follow_up.when, (*fpath, "when"), schema, declared, source_map)
+                yield from _condition_issues(
+                    follow_up.when, (*fpath, "when"), schema, declared, source_map
+                )
         if not step.next and step.otherwise is None and step.kind not in ENDING_KINDS:
             yield Issue.at(
-                source_map.span(path), "G002",
+                source_map.span(path),
+                "G002",
                 f"step {step_id!r} ({step.kind}) has no way out; only "
                 f"{', '.join(sorted(ENDING_KINDS))} steps may end a pathway",
             )
@@ -199,13 +232,17 @@ def _protocol_issues(
         opath = ("overrides", index)
         if override.to not in protocol.steps:
             yield Issue.at(
-                source_map.span((*opath, "to")), "R001",
-                with_hint(f"override target {override.to!r} is not a step", override.to, protocol.steps),
+                source_map.span((*opath, "to")),
+                "R001",
+                with_hint(
+                    f"override target {override.to!r} is not a step", override.to, protocol.steps
+                ),
             )
         for during_index, other in enumerate(override.during or ()):
             if other not in steps_of:
                 yield Issue.at(
-                    source_map.span((*opath, "during", during_index)), "R007",
+                    source_map.span((*opath, "during", during_index)),
+                    "R007",
                     with_hint(f"unknown protocol {other!r}", other, steps_of),
                 )
         yield from _source_issue(override.source, source_ids, source_map, (*opath, "source"))
@@ -220,21 +257,25 @@ def _graph_issues(sourced: Sourced[Protocol]) -> Iterator[Issue]:
     graph = PathwayGraph(protocol, source_map)
     for step_id in graph.unreachable():
         yield Issue.at(
-            source_map.key_span(("steps", step_id)), "G001",
-            f"step {step_id!r} cannot be reached from the entry {protocol.entry!r}", "warning",
+            source_map.key_span(("steps", step_id)),
+            "G001",
+            f"step {step_id!r} cannot be reached from the entry {protocol.entry!r}",
+            "warning",
         )
     passthrough = [s for s, step in protocol.steps.items() if step.passthrough]
     subgraph = graph.graph.subgraph(passthrough)
     for cycle in nx.simple_cycles(subgraph):
         ring = " --> ".join([*cycle, cycle[0]])
         yield Issue.at(
-            source_map.key_span(("steps", cycle[0])), "G003",
+            source_map.key_span(("steps", cycle[0])),
+            "G003",
             f"passthrough steps form a cycle: {ring}",
         )
     rules = 2 * len(graph.guards)
     if rules > MAX_ENGINE_RULES:
         yield Issue.at(
-            source_map.span(("id",)), "E001",
+            source_map.span(("id",)),
+            "E001",
             f"{len(graph.guards)} guards make {rules} engine rules, above the safe "
             f"{MAX_ENGINE_RULES} for durable-rules; split the protocol",
         )
@@ -254,7 +295,8 @@ def _target_issues(
         )
     elif step not in steps_of[other]:
         yield Issue.at(
-            source_map.span(path), "R001",
+            source_map.span(path),
+            "R001",
             with_hint(f"{step!r} is not a step of protocol {other!r}", step, steps_of[other]),
         )
 
@@ -264,7 +306,8 @@ def _source_issue(
 ) -> Iterator[Issue]:
     if source_id is not None and source_id not in known:
         yield Issue.at(
-            source_map.span(path), "R008",
+            source_map.span(path),
+            "R008",
             with_hint(f"source {source_id!r} is not in the protocol's sources", source_id, known),
         )
 
@@ -275,8 +318,10 @@ def _text_languages(
     missing = [language for language in LANGUAGES if not getattr(text, language)]
     if missing:
         yield Issue.at(
-            source_map.span(path), "C002",
-            f"{path[-1]} has no text in {', '.join(missing)}", "warning",
+            source_map.span(path),
+            "C002",
+            f"{path[-1]} has no text in {', '.join(missing)}",
+            "warning",
         )
 
 
@@ -292,13 +337,18 @@ def _condition_issues(
         spec = schema.inputs.get(test.input)
         if spec is None:
             yield Issue.at(
-                where, "R002",
-                with_hint(f"input {test.input!r} is not in the vocabulary", test.input, schema.inputs),
+                where,
+                "R002",
+                with_hint(
+                    f"input {test.input!r} is not in the vocabulary", test.input, schema.inputs
+                ),
             )
             continue
         if not spec.builtin and test.input not in declared:
             yield Issue.at(
-                where, "T004", f"input {test.input!r} is used but not listed in the protocol's inputs"
+                where,
+                "T004",
+                f"input {test.input!r} is used but not listed in the protocol's inputs",
             )
         yield from _operand_issues(test, spec, source_map.span((*test_path, _yaml_key(test))))
 
@@ -315,7 +365,9 @@ def _operand_issues(test: Test, spec: InputSpec, where: object) -> Iterator[Issu
     if operator not in _TYPE_OPERATORS[spec.type]:
         allowed = ", ".join(sorted(_TYPE_OPERATORS[spec.type]))
         yield Issue.at(
-            where, "T001", f"{operator!r} does not apply to {spec.type} input {spec.name!r} (use: {allowed})"
+            where,
+            "T001",
+            f"{operator!r} does not apply to {spec.type} input {spec.name!r} (use: {allowed})",
         )
         return
     values = list(operand) if isinstance(operand, list | tuple) else [operand]
@@ -338,11 +390,18 @@ def _operand_issues(test: Test, spec: InputSpec, where: object) -> Iterator[Issu
     for value in values:
         if spec.type in ("number", "integer"):
             if isinstance(value, bool) or not isinstance(value, int | float):
-                yield Issue.at(where, "T001", f"{spec.name!r} is a {spec.type}; compare it with a number")
-                continue
-            if spec.low is not None and spec.high is not None and not spec.low <= value <= spec.high:
                 yield Issue.at(
-                    where, "T002",
+                    where, "T001", f"{spec.name!r} is a {spec.type}; compare it with a number"
+                )
+                continue
+            if (
+                spec.low is not None
+                and spec.high is not None
+                and not spec.low <= value <= spec.high
+            ):
+                yield Issue.at(
+                    where,
+                    "T002",
                     f"{value!r} lies outside {spec.name!r}'s plausible range "
                     f"[{spec.low:g}, {spec.high:g}] {spec.unit or ''}".rstrip(),
                     "warning",
@@ -351,19 +410,24 @@ def _operand_issues(test: Test, spec: InputSpec, where: object) -> Iterator[Issu
             decimals = -exponent if isinstance(exponent, int) and exponent < 0 else 0
             if decimals > spec.precision:
                 yield Issue.at(
-                    where, "T005",
+                    where,
+                    "T005",
                     f"{value!r} has {decimals} decimals; {spec.name!r} keeps {spec.precision}",
                 )
         elif spec.type == "boolean":
             if not isinstance(value, bool):
-                yield Issue.at(where, "T001", f"{spec.name!r} is boolean; compare it with true/false")
+                yield Issue.at(
+                    where, "T001", f"{spec.name!r} is boolean; compare it with true/false"
+                )
         elif spec.type == "enum":
             if value not in spec.values:
                 yield Issue.at(
-                    where, "T003",
+                    where,
+                    "T003",
                     with_hint(
                         f"{value!r} is not a value of {spec.name!r} ({', '.join(spec.values)})",
-                        str(value), spec.values,
+                        str(value),
+                        spec.values,
                     ),
                 )
         elif not isinstance(value, str):
@@ -384,41 +448,59 @@ def _facility_issues(documents: DocumentSet, care: CareCatalogue | None) -> Iter
             source_map = sourced.source_map
             if facility.id in facility_ids:
                 yield Issue.at(
-                    source_map.span((*path, "id")), "R009",
+                    source_map.span((*path, "id")),
+                    "R009",
                     f"facility id {facility.id!r} repeats (first in {facility_ids[facility.id]})",
                 )
             facility_ids.setdefault(facility.id, sourced.file)
             if facility.region not in regions:
                 yield Issue.at(
-                    source_map.span((*path, "region")), "R006",
-                    with_hint(f"{facility.region!r} is not an ISO 3166-2:KZ code", facility.region, regions),
+                    source_map.span((*path, "region")),
+                    "R006",
+                    with_hint(
+                        f"{facility.region!r} is not an ISO 3166-2:KZ code",
+                        facility.region,
+                        regions,
+                    ),
                 )
             if care is None:
                 continue
             for cap_index, capability in enumerate(facility.capabilities):
                 if capability not in care.capabilities:
                     yield Issue.at(
-                        source_map.span((*path, "capabilities", cap_index)), "R003",
-                        with_hint(f"unknown capability {capability!r}", capability, care.capabilities),
+                        source_map.span((*path, "capabilities", cap_index)),
+                        "R003",
+                        with_hint(
+                            f"unknown capability {capability!r}", capability, care.capabilities
+                        ),
                     )
             for spec_index, specialist in enumerate(facility.specialists):
                 if specialist not in care.specialists:
                     yield Issue.at(
-                        source_map.span((*path, "specialists", spec_index)), "R004",
-                        with_hint(f"unknown specialist {specialist!r}", specialist, care.specialists),
+                        source_map.span((*path, "specialists", spec_index)),
+                        "R004",
+                        with_hint(
+                            f"unknown specialist {specialist!r}", specialist, care.specialists
+                        ),
                     )
     covered: set[str] = set()
-    for sourced in documents.catchments:
-        for index, catchment in enumerate(sourced.model.catchments):
+    for catchment_file in documents.catchments:
+        for index, catchment in enumerate(catchment_file.model.catchments):
             path = ("catchments", index)
             if catchment.region not in regions:
                 yield Issue.at(
-                    sourced.source_map.span((*path, "region")), "R006",
-                    with_hint(f"{catchment.region!r} is not an ISO 3166-2:KZ code", catchment.region, regions),
+                    catchment_file.source_map.span((*path, "region")),
+                    "R006",
+                    with_hint(
+                        f"{catchment.region!r} is not an ISO 3166-2:KZ code",
+                        catchment.region,
+                        regions,
+                    ),
                 )
             if catchment.region in covered:
                 yield Issue.at(
-                    sourced.source_map.span((*path, "region")), "R009",
+                    catchment_file.source_map.span((*path, "region")),
+                    "R009",
                     f"region {catchment.region!r} has more than one catchment",
                 )
             covered.add(catchment.region)
@@ -426,22 +508,26 @@ def _facility_issues(documents: DocumentSet, care: CareCatalogue | None) -> Iter
                 target = getattr(catchment, key)
                 if target not in facility_ids:
                     yield Issue.at(
-                        sourced.source_map.span((*path, key)), "R005",
+                        catchment_file.source_map.span((*path, key)),
+                        "R005",
                         with_hint(f"unknown facility {target!r}", target, facility_ids),
                     )
     if documents.catchments:
         first = documents.catchments[0]
         for region in sorted(regions - covered):
             yield Issue.at(
-                first.source_map.span(("catchments",)), "F002",
-                f"region {region} has no catchment (no designated centres)", "warning",
+                first.source_map.span(("catchments",)),
+                "F002",
+                f"region {region} has no catchment (no designated centres)",
+                "warning",
             )
-    for sourced in documents.links:
-        for index, link in enumerate(sourced.model.links):
+    for link_file in documents.links:
+        for index, link in enumerate(link_file.model.links):
             for key, target in (("from", link.source_facility), ("to", link.to)):
                 if target not in facility_ids:
                     yield Issue.at(
-                        sourced.source_map.span(("links", index, key)), "R005",
+                        link_file.source_map.span(("links", index, key)),
+                        "R005",
                         with_hint(f"unknown facility {target!r}", target, facility_ids),
                     )
 
@@ -462,7 +548,8 @@ def _routing_issues(
                 continue  # the attached polyclinic provides it
             if not network.capable(need):
                 yield Issue.at(
-                    sourced.source_map.span(("steps", step_id, "care")), "F001",
+                    sourced.source_map.span(("steps", step_id, "care")),
+                    "F001",
                     f"no facility offers {step_id!r}: capabilities "
                     f"{sorted(need.capabilities)}, specialist {need.specialist!r}, "
                     f"level >= {need.min_level}"
