@@ -13,8 +13,8 @@ not ``durable.lang``: see DESIGN.md section 8 for the measurements behind each c
 - **Deterministic.** All matches of one asserted fact are collected, then the walker orders
   them by the YAML's priority and order; durable-rules' firing order and salience are unused.
 - **Thread-safe.** A ruleset is shared; each evaluation checks a session id (sid) out of a
-  small pool, so no two threads ever use one sid. The fact is retracted and the sid's state
-  deleted after every evaluation (memory stays flat).
+  small pool, so no two threads ever use one sid. The fact is retracted after every
+  evaluation (memory stays flat); a sid whose evaluation failed has its state deleted.
 - **Reloadable.** Ruleset names are digests of their definition: a bundle with the same guards
   reuses the ruleset already built (durable-rules cannot redefine a name), never deleting one
   that another bundle may be using.
@@ -324,11 +324,15 @@ def _matches(ruleset: _Ruleset, encoded: dict[str, int | str]) -> set[str]:
             raise EngineError(f"durable-rules assert failed with code {code}")
     except durable_rules_engine.error as error:
         raise EngineError(f"durable-rules failed: {error}") from None
+    except BaseException:
+        # After a failure the sid's state is unknown: start it afresh for the next caller.
+        with contextlib.suppress(durable_rules_engine.error):
+            durable_rules_engine.delete_state(handle, sid)
+        raise
     finally:
+        # Retracting (not deleting the sid's state) keeps memory flat and is ~25% faster:
+        # 200,000 routes held RSS at 56 MiB either way (bench soak, see CHANGELOG).
         with contextlib.suppress(durable_rules_engine.error):  # not stored when nothing matched
             durable_rules_engine.retract_fact(handle, fact)
-        try:
-            durable_rules_engine.delete_state(handle, sid)
-        finally:
-            ruleset.sids.put(sid)
+        ruleset.sids.put(sid)
     return fired
