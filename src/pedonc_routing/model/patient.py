@@ -8,19 +8,16 @@ facts the guards read.
 from __future__ import annotations
 
 from datetime import date
+from typing import Any
 
 from pydantic import (
     AwareDatetime,
     BaseModel,
     ConfigDict,
     Field,
-    StrictBool,
-    StrictFloat,
     StrictInt,
     StrictStr,
 )
-
-ObservationValue = StrictBool | StrictInt | StrictFloat | StrictStr
 
 
 class _Frozen(BaseModel):
@@ -54,5 +51,7 @@ class PatientState(_Frozen):
     current_facility: StrictStr | None = None
     diagnosis: Diagnosis = Field(default_factory=Diagnosis)
     position: Position | None = None
-    observations: dict[StrictStr, ObservationValue] = Field(default_factory=dict)
-    exposures: dict[StrictStr, StrictInt | StrictFloat] = Field(default_factory=dict)
+    # Values are typed by the vocabulary, not here: FactSchema checks each against its input
+    # (so one problem is one message, and null means "not known").
+    observations: dict[StrictStr, Any] = Field(default_factory=dict)
+    exposures: dict[StrictStr, Any] = Field(default_factory=dict)

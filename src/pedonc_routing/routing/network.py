@@ -130,13 +130,16 @@ class FacilityNetwork:
         return [f for f in self.facilities.values() if self.is_capable(f, need, age_years)]
 
     def origin_of(self, home_region: str, current_facility: str | None) -> Facility | None:
-        """Where the child is taken to be: the current facility, else the home catchment's."""
+        """Where the child is taken to be: the current facility, else the home region's
+        designated regional centre, else any registry facility in the home region."""
         if current_facility in self.facilities:
             return self.facilities[current_facility]
         catchment = self.catchments.get(home_region)
-        if catchment is not None:
-            return self.facilities.get(catchment.regional)
-        return None
+        if catchment is not None and catchment.regional in self.facilities:
+            return self.facilities[catchment.regional]
+        # No catchment: measure from any registry facility in the home region.
+        in_region = sorted(f.id for f in self.facilities.values() if f.region == home_region)
+        return self.facilities[in_region[0]] if in_region else None
 
     def _choose(
         self, need: Need, home_region: str, current_facility: str | None, age_years: int | None
@@ -194,7 +197,9 @@ class FacilityNetwork:
         return FacilityChoice(
             None,
             "no_capable_facility",
-            "no facility in the registry can provide this step for this child",
+            "no facility in the registry can provide this step for this child"
+            if not candidates
+            else f"no registry facility in or designated for {home_region} to measure travel from",
             None,
             "",
         )

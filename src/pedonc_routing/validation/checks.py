@@ -402,7 +402,7 @@ def _operand_issues(test: Test, spec: InputSpec, where: object) -> Iterator[Issu
                 yield Issue.at(
                     where,
                     "T002",
-                    f"{value!r} lies outside {spec.name!r}'s plausible range "
+                    f"{value!r} lies outside the plausible range of {spec.name!r} "
                     f"[{spec.low:g}, {spec.high:g}] {spec.unit or ''}".rstrip(),
                     "warning",
                 )
