@@ -127,6 +127,7 @@ class FactSchema:
     ) -> PatientFacts:
         """Check a patient state; raise one :class:`PatientDataError` listing every problem."""
         problems: list[str] = []
+        unchecked: set[str] = set()  # fields replaced by placeholders: not checked further
         state: PatientState | None
         if isinstance(raw, PatientState):
             state = raw
@@ -134,24 +135,19 @@ class FactSchema:
             try:
                 state = PatientState.model_validate(raw)
             except ValidationError as error:
-                state = None
                 problems.extend(_shape_problems(error))
-                # Check the parts that are readable, so every problem is reported at once.
-                for group in ("observations", "exposures"):
-                    values = raw.get(group)
-                    if isinstance(values, Mapping):
-                        self._check_group(group, values, problems)
+                state, unchecked = _salvage(raw, error)
         else:
             raise PatientDataError([f"patient: expected a mapping, got {type(raw).__name__}"])
-        if state is None:
-            raise PatientDataError(problems)
 
         facts: dict[str, FactValue] = {}
-        self._read_dates(state, facts, problems)
-        self._read_context(state, steps_by_protocol, facts, problems)
-        facts.update(self._check_group("observations", state.observations, problems))
-        facts.update(self._check_group("exposures", state.exposures, problems))
-        if problems:
+        if state is not None:
+            if "as_of" not in unchecked:
+                self._read_dates(state, facts, problems)
+            self._read_context(state, steps_by_protocol, facts, problems, unchecked)
+            facts.update(self._check_group("observations", state.observations, problems))
+            facts.update(self._check_group("exposures", state.exposures, problems))
+        if problems or state is None:
             raise PatientDataError(problems)
         return PatientFacts(state, facts)
 
@@ -197,13 +193,16 @@ class FactSchema:
         steps_by_protocol: Mapping[str, frozenset[str]],
         facts: dict[str, FactValue],
         problems: list[str],
+        unchecked: set[str],
     ) -> None:
         if state.sex is not None:
             if state.sex in ("F", "M"):
                 facts["sex"] = state.sex
             else:
                 problems.append("sex: must be F or M")
-        if state.home_region in kz_region_codes():
+        if "home_region" in unchecked:
+            pass
+        elif state.home_region in kz_region_codes():
             facts["home_region"] = state.home_region
         else:
             problems.append(
@@ -303,6 +302,32 @@ def _check_value(spec: InputSpec, value: Any) -> tuple[FactValue | None, str | N
     if not isinstance(value, str):
         return None, "expected text"
     return value, None
+
+
+_PLACEHOLDERS = {"as_of": "2000-01-01T00:00:00+00:00", "home_region": "KZ-75"}
+
+
+def _salvage(
+    raw: Mapping[str, Any], error: ValidationError
+) -> tuple[PatientState | None, set[str]]:
+    """The state without its malformed top-level fields, so the remaining checks still run
+    and every problem is reported at once. Required fields that had to be dropped get a
+    placeholder and are returned as unchecked."""
+    broken = {detail["loc"][0] for detail in error.errors() if detail["loc"]}
+    kept = {
+        key: value
+        for key, value in raw.items()
+        if key not in broken and key in PatientState.model_fields
+    }
+    unchecked = set()
+    for key, placeholder in _PLACEHOLDERS.items():
+        if key not in kept:
+            kept[key] = placeholder
+            unchecked.add(key)
+    try:
+        return PatientState.model_validate(kept), unchecked
+    except ValidationError:
+        return None, unchecked
 
 
 def _shape_problems(error: ValidationError) -> list[str]:

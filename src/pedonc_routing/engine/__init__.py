@@ -15,6 +15,7 @@ from typing import Literal, Protocol
 from pedonc_routing.compiler.facts import FactValue, InputSpec
 from pedonc_routing.compiler.guards import GuardTable
 from pedonc_routing.engine.reference import ReferenceEvaluator, Truth
+from pedonc_routing.errors import EngineError
 
 EngineName = Literal["durable", "reference"]
 
@@ -48,7 +49,7 @@ def make_evaluator(engine: EngineName | None, inputs: Mapping[str, InputSpec]) -
 
         return DurableEvaluator(inputs)
     if engine == "durable":
-        raise ImportError(
+        raise EngineError(
             "engine='durable' needs durable-rules, which does not import here "
             "(it supports Python < 3.13); use engine='reference'"
         )

@@ -215,13 +215,21 @@ def encode_facts(
 
 @dataclass
 class _Ruleset:
-    """A created durable-rules ruleset and its pool of session ids."""
+    """A created durable-rules ruleset and its pool of session ids, shared process-wide by
+    every guard table whose definition has the same digest."""
 
     handle: Any
-    rule_keys: dict[str, tuple[str, bool]]  # rule name -> (guard key, truth when it fires)
-    fields: dict[str, InputSpec]
     sids: queue.SimpleQueue[str]
     sid_count: int = 0
+
+
+@dataclass(frozen=True)
+class _TableRuleset:
+    """One guard table's view of a shared ruleset: what its rules mean for this table."""
+
+    ruleset: _Ruleset
+    rule_keys: dict[str, tuple[str, bool]]  # rule name -> (guard key, truth when it fires)
+    fields: dict[str, InputSpec]
 
 
 _registry: dict[str, _Ruleset] = {}
@@ -236,7 +244,7 @@ class DurableEvaluator:
     def __init__(self, inputs: Mapping[str, InputSpec]) -> None:
         self._inputs = dict(inputs)
         self._compiler = _Compiler(self._inputs)
-        self._tables: dict[str, _Ruleset] = {}
+        self._tables: dict[str, _TableRuleset] = {}
         self._lock = threading.Lock()
 
     def prepare(self, table: GuardTable) -> None:
@@ -255,7 +263,7 @@ class DurableEvaluator:
                 keys[name] = (guard.key, truth)
         return rules, keys
 
-    def _ruleset(self, table: GuardTable) -> _Ruleset:
+    def _ruleset(self, table: GuardTable) -> _TableRuleset:
         found = self._tables.get(table.name)
         if found is not None:
             return found
@@ -279,16 +287,19 @@ class DurableEvaluator:
                         handle = durable_rules_engine.create_ruleset(name, text)
                     except durable_rules_engine.error as error:
                         raise EngineError(f"{table.name}: durable-rules refused: {error}") from None
-                    ruleset = _Ruleset(handle, keys, fields, queue.SimpleQueue())
+                    ruleset = _Ruleset(handle, queue.SimpleQueue())
                     _registry[name] = ruleset
-            self._tables[table.name] = ruleset
-            return ruleset
+            # Identical definitions may come from tables with other guard keys (a renamed
+            # step, another protocol id): rule names map to *this* table's keys.
+            view = _TableRuleset(ruleset, keys, fields)
+            self._tables[table.name] = view
+            return view
 
     def evaluate(self, table: GuardTable, facts: Mapping[str, FactValue]) -> Callable[[str], Truth]:
-        ruleset = self._ruleset(table)
+        view = self._ruleset(table)
         results: dict[str, bool] = {}
-        for rule in _matches(ruleset, encode_facts(facts, ruleset.fields)):
-            key, truth = ruleset.rule_keys[rule]
+        for rule in _matches(view.ruleset, encode_facts(facts, view.fields)):
+            key, truth = view.rule_keys[rule]
             results[key] = truth
         return results.get
 

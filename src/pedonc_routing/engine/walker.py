@@ -245,6 +245,13 @@ class _Walk:
             )
         if missing:
             return self._decision("needs_data", protocol, from_step, step, missing=missing)
+        current = self.state.current_facility
+        if current is not None and current not in self.bundle.network.facilities:
+            self.explain(
+                "facility.continuity",
+                "",
+                f"current facility {current!r} is not in the registry: continuity not applied",
+            )
         age = self.facts.get("age_years")
         choice = self.bundle.network.choose(
             protocol.needs[step.id],

@@ -86,8 +86,10 @@ def validate_documents(documents: DocumentSet) -> list[Issue]:
             continue
         seen[protocol.id] = sourced
         steps_of[protocol.id] = frozenset(protocol.steps)
+    override_count = {pid: len(s.model.overrides) for pid, s in seen.items()}
     for sourced in seen.values():
-        issues.extend(_protocol_issues(sourced, schema, care, steps_of))
+        interrupting = sum(override_count.values()) - override_count[sourced.model.id]
+        issues.extend(_protocol_issues(sourced, schema, care, steps_of, interrupting))
     issues.extend(_facility_issues(documents, care))
     if not any(issue.severity == "error" for issue in issues):
         issues.extend(_routing_issues(documents, seen))
@@ -125,6 +127,7 @@ def _protocol_issues(
     schema: FactSchema,
     care: CareCatalogue | None,
     steps_of: Mapping[str, frozenset[str]],
+    interrupting: int,
 ) -> Iterator[Issue]:
     protocol, source_map = sourced.model, sourced.source_map
     source_ids = {source.id for source in protocol.sources}
@@ -247,10 +250,12 @@ def _protocol_issues(
                 )
         yield from _source_issue(override.source, source_ids, source_map, (*opath, "source"))
         yield from _condition_issues(override.when, (*opath, "when"), schema, declared, source_map)
-    yield from _graph_issues(sourced)
+    yield from _graph_issues(sourced, interrupting)
 
 
-def _graph_issues(sourced: Sourced[Protocol]) -> Iterator[Issue]:
+def _graph_issues(sourced: Sourced[Protocol], interrupting: int) -> Iterator[Issue]:
+    """Reachability, passthrough cycles, and the engine size of the protocol's guard table
+    (its own guards plus the overrides of other protocols, which share its ruleset)."""
     protocol, source_map = sourced.model, sourced.source_map
     if protocol.entry not in protocol.steps:
         return
@@ -271,12 +276,13 @@ def _graph_issues(sourced: Sourced[Protocol]) -> Iterator[Issue]:
             "G003",
             f"passthrough steps form a cycle: {ring}",
         )
-    rules = 2 * len(graph.guards)
+    guards = len(graph.guards) + interrupting
+    rules = 2 * guards
     if rules > MAX_ENGINE_RULES:
         yield Issue.at(
             source_map.span(("id",)),
             "E001",
-            f"{len(graph.guards)} guards make {rules} engine rules, above the safe "
+            f"{guards} guards (overrides included) make {rules} engine rules, above the safe "
             f"{MAX_ENGINE_RULES} for durable-rules; split the protocol",
         )
 
