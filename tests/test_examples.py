@@ -11,17 +11,27 @@ from functools import cache
 from typing import Any
 
 import pytest
-from conftest import PROTOCOLS_DIR, ExamplePatient, load_example_patients
+import yaml
 
 import pedonc_routing as pr
+from conftest import EXAMPLES_DIR, PROTOCOLS_DIR, ExamplePatient, load_example_patients
 
 EXAMPLES = load_example_patients()
 IDS = [name for name, _, _ in EXAMPLES]
 
 TOP_KEYS = {
-    "status", "protocol", "bundle_hash", "from_step", "step", "facility", "specialist",
-    "urgency", "follow_ups", "missing", "explanation",
-}  # fmt: skip
+    "status",
+    "protocol",
+    "bundle_hash",
+    "from_step",
+    "step",
+    "facility",
+    "specialist",
+    "urgency",
+    "follow_ups",
+    "missing",
+    "explanation",
+}
 
 
 @pytest.fixture(params=["durable", "reference"])
@@ -38,9 +48,12 @@ def protocol_lines(relative: str) -> list[str]:
     return (PROTOCOLS_DIR / relative).read_text(encoding="utf-8").splitlines()
 
 
-def test_there_are_examples() -> None:
-    assert len(EXAMPLES) >= 18
-    statuses = {expected["status"] for _, _, expected in EXAMPLES}
+def test_there_are_examples(example_patients: list[ExamplePatient]) -> None:
+    assert len(example_patients) >= 18
+    # every example file has an entry in expected.yaml, and the other way round
+    entries = yaml.safe_load((EXAMPLES_DIR / "expected.yaml").read_text(encoding="utf-8"))
+    assert sorted(entry["file"] for entry in entries) == IDS
+    statuses = {expected["status"] for _, _, expected in example_patients}
     assert statuses >= {"routed", "needs_data", "not_applicable", "completed"}
 
 
@@ -105,7 +118,11 @@ def test_explanation_sources_point_inside_protocols(
         assert 1 <= int(line) <= len(lines), item.source
         text = lines[int(line) - 1]
         rule = item.rule
-        if rule.startswith("all.") and not rule.endswith(("applies_to", "otherwise")):
+        step_level = rule.count(".") == 1 or rule.endswith(".follow_ups")
+        if rule.startswith("all.") and step_level:
+            # a step-level reason (needs_data, completed) points at the step's key
+            assert f"{rule.split('.')[1]}:" in text, (item.source, text)
+        elif rule.startswith("all.") and not rule.endswith(("applies_to", "otherwise")):
             # a transition's source is the line of its list item: "- id: <transition id>"
             assert f"id: {rule.rsplit('.', 1)[1]}" in text, (item.source, text)
         elif rule in {"facility.catchment_regional", "facility.catchment_republican"}:

@@ -16,18 +16,38 @@ from typing import Any
 
 import pytest
 import yaml
-from conftest import write_bundle
 
 import pedonc_routing as pr
+from conftest import write_bundle
 
 CASES = Path(__file__).resolve().parent / "cases"
 CASE_NAMES = sorted(path.name for path in CASES.iterdir() if path.is_dir())
 
 #: Every code the corpus must exercise at least once.
 REQUIRED_CODES = {
-    "Y001", "Y002", "Y003", "Y004", "S001", "S002", "R001", "R002", "R003", "R004", "R007",
-    "R008", "T001", "T003", "T004", "T005", "G001", "G002", "C001", "C002", "C003", "F001",
-}  # fmt: skip
+    "Y001",
+    "Y002",
+    "Y003",
+    "Y004",
+    "S001",
+    "S002",
+    "R001",
+    "R002",
+    "R003",
+    "R004",
+    "R007",
+    "R008",
+    "T001",
+    "T003",
+    "T004",
+    "T005",
+    "G001",
+    "G002",
+    "C001",
+    "C002",
+    "C003",
+    "F001",
+}
 
 
 def load_expected(case: str) -> list[dict[str, Any]]:

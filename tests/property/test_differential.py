@@ -239,50 +239,91 @@ TEXTS = ["KZ-11", "KZ-75", "KZ-71"]
 ICD10_PATTERNS = ["C91", "C91.0", "C91.00", "C81-C85", "C91.0-C91.2", "C00-D09", "C22"]
 MORPHOLOGY_PATTERNS = ["9811/3-9818/3", "9811-9818/3", "9837/3", "9590-9597", "9836"]
 
+#: Typical constants (the facts are biased to whatever constants the guards use).
+X_POINTS = [0.0, 0.1, 2.5, 9.9, 10.0, 10.1, 49.9, 50.0]
+N_POINTS = [0, 1, 9, 10, 11, 20]
 # x: one and two decimals (a constant finer than the precision), and outside the range
+x_points = st.sampled_from(X_POINTS)
+n_points = st.sampled_from(N_POINTS)
 x_constants = st.one_of(
-    st.integers(-20, 520).map(lambda k: k / 10), st.integers(0, 5000).map(lambda k: k / 100)
+    x_points,
+    st.integers(-20, 520).map(lambda k: k / 10),
+    st.integers(0, 5000).map(lambda k: k / 100),
 )
-n_constants = st.one_of(st.integers(-2, 22), st.integers(0, 40).map(lambda k: k / 2))
+n_constants = st.one_of(n_points, st.integers(-2, 22), st.integers(0, 40).map(lambda k: k / 2))
 
 
-def numeric_tests(name: str, constants: st.SearchStrategy[Any]) -> st.SearchStrategy[dict]:  # type: ignore[type-arg]
-    single = st.tuples(st.sampled_from(["eq", "ne", "lt", "lte", "gt", "gte"]), constants).map(
-        lambda pair: {"input": name, pair[0]: pair[1]}
+NUMERIC = {"x": x_constants, "n": n_constants}
+EQUALITY: dict[str, list[Any]] = {"b": [True, False], "e": ["A", "B", "C"], "t": TEXTS}
+
+
+def comparison(operator: str) -> st.SearchStrategy[dict]:  # type: ignore[type-arg]
+    """``{input: x|n, OP: constant}`` for one numeric operator."""
+    return st.one_of(
+        [
+            constants.map(lambda c, n=name: {"input": n, operator: c})
+            for name, constants in NUMERIC.items()
+        ]
     )
-    between = st.tuples(constants, constants).map(
-        lambda pair: {"input": name, "between": sorted(pair)}
+
+
+def equality(operator: str) -> st.SearchStrategy[dict]:  # type: ignore[type-arg]
+    """eq/ne on any input type."""
+    return st.one_of(
+        comparison(operator),
+        *[
+            st.sampled_from(values).map(lambda v, n=name: {"input": n, operator: v})
+            for name, values in EQUALITY.items()
+        ],
     )
-    member = st.lists(constants, min_size=1, max_size=3).map(lambda v: {"input": name, "in": v})
-    return st.one_of(single, between, member)
 
 
-def equality_tests(name: str, values: list[Any]) -> st.SearchStrategy[dict]:  # type: ignore[type-arg]
-    single = st.tuples(st.sampled_from(["eq", "ne"]), st.sampled_from(values)).map(
-        lambda pair: {"input": name, pair[0]: pair[1]}
+def membership() -> st.SearchStrategy[dict]:  # type: ignore[type-arg]
+    pools: list[st.SearchStrategy[Any]] = [
+        *NUMERIC.values(),
+        st.sampled_from(EQUALITY["e"]),
+        st.sampled_from(TEXTS),
+    ]
+    names = [*NUMERIC, "e", "t"]
+    return st.one_of(
+        [
+            st.lists(pool, min_size=1, max_size=3).map(lambda v, n=name: {"input": n, "in": v})
+            for name, pool in zip(names, pools, strict=True)
+        ]
     )
-    member = st.lists(st.sampled_from(values), min_size=1, max_size=3).map(
-        lambda v: {"input": name, "in": v}
+
+
+def between() -> st.SearchStrategy[dict]:  # type: ignore[type-arg]
+    return st.one_of(
+        [
+            st.tuples(c, c).map(lambda pair, n=name: {"input": n, "between": sorted(pair)})
+            for name, c in NUMERIC.items()
+        ]
     )
-    return st.one_of(single, member) if name != "b" else single
 
 
-presence = st.tuples(st.sampled_from(sorted(SMALL)), st.sampled_from(["present", "absent"])).map(
-    lambda pair: {"input": pair[0], pair[1]: True}
-)
+def presence(operator: str) -> st.SearchStrategy[dict]:  # type: ignore[type-arg]
+    return st.sampled_from(sorted(SMALL)).map(lambda name: {"input": name, operator: True})
+
+
+#: One branch per operator, so every operator is drawn about equally often.
 leaves = st.one_of(
-    numeric_tests("x", x_constants),
-    numeric_tests("n", n_constants),
-    equality_tests("b", [True, False]),
-    equality_tests("e", ["A", "B", "C"]),
-    equality_tests("t", TEXTS),
+    equality("eq"),
+    equality("ne"),
+    comparison("lt"),
+    comparison("lte"),
+    comparison("gt"),
+    comparison("gte"),
+    membership(),
+    between(),
+    presence("present"),
+    presence("absent"),
     st.lists(st.sampled_from(ICD10_PATTERNS), min_size=1, max_size=3).map(
         lambda v: {"input": "icd10", "icd10_in": v}
     ),
     st.lists(st.sampled_from(MORPHOLOGY_PATTERNS), min_size=1, max_size=3).map(
         lambda v: {"input": "icdo3_morphology", "morphology_in": v}
     ),
-    presence,
 )
 
 
@@ -298,17 +339,45 @@ def conditions(depth: int) -> st.SearchStrategy[dict]:  # type: ignore[type-arg]
     )
 
 
-small_facts = st.fixed_dictionaries(
-    {
-        "x": st.one_of(st.none(), st.integers(0, 500).map(lambda k: k / 10)),
-        "n": st.one_of(st.none(), st.integers(0, 20)),
-        "b": st.one_of(st.none(), st.booleans()),
-        "e": st.one_of(st.none(), st.sampled_from(["A", "B", "C"])),
-        "t": st.one_of(st.none(), st.sampled_from(TEXTS)),
-        "icd10": st.one_of(st.none(), st.sampled_from(ICD10_CODES)),
-        "icdo3_morphology": st.one_of(st.none(), st.sampled_from(MORPHOLOGY_CODES)),
+def near(constants: set[float], scale: int, low: int, high: int) -> list[int]:
+    """Units (value * scale) at and one unit either side of each constant, in range."""
+    found: set[int] = set()
+    for constant in constants:
+        exact = Decimal(repr(constant)) * scale
+        for base in {
+            int(exact.to_integral_value(rounding="ROUND_FLOOR")),
+            int(exact.to_integral_value(rounding="ROUND_CEILING")),
+        }:
+            found.update(u for u in (base - 1, base, base + 1) if low <= u <= high)
+    return sorted(found)
+
+
+def small_facts(guards: list[Condition]) -> st.SearchStrategy[dict[str, Any]]:
+    """Facts for the small vocabulary, biased to the guards' constants +- one unit."""
+    constants: dict[str, set[float]] = {"x": set(), "n": set()}
+    for guard in guards:
+        for test in iter_tests(guard):
+            values = test.operand if isinstance(test.operand, list | tuple) else [test.operand]
+            for value in values:
+                if test.input in constants and not isinstance(value, bool):
+                    constants[test.input].add(float(value))
+
+    def number(units: st.SearchStrategy[int], points: list[int], scale: int) -> Any:
+        pool = st.one_of(st.sampled_from(points), units) if points else units
+        return pool.map(lambda u: u / scale) if scale > 1 else pool
+
+    fields: dict[str, st.SearchStrategy[Any]] = {
+        "x": number(st.integers(0, 500), near(constants["x"], 10, 0, 500), 10),
+        "n": number(st.integers(0, 20), near(constants["n"], 1, 0, 20), 1),
+        "b": st.booleans(),
+        "e": st.sampled_from(["A", "B", "C"]),
+        "t": st.sampled_from(TEXTS),
+        "icd10": st.sampled_from(ICD10_CODES),
+        "icdo3_morphology": st.sampled_from(MORPHOLOGY_CODES),
     }
-).map(lambda values: {k: v for k, v in values.items() if v is not None})
+    return st.fixed_dictionaries(
+        {name: st.one_of(st.none(), strategy) for name, strategy in fields.items()}
+    ).map(lambda values: {k: v for k, v in values.items() if v is not None})
 
 
 def test_generated_conditions_cover_every_operator() -> None:
@@ -323,20 +392,32 @@ def test_generated_conditions_cover_every_operator() -> None:
 
     collect()
     assert seen >= {
-        "eq", "ne", "lt", "lte", "gt", "gte", "in", "between", "present", "absent",
-        "icd10_in", "morphology_in", "all", "any", "not",
-    }  # fmt: skip
+        "eq",
+        "ne",
+        "lt",
+        "lte",
+        "gt",
+        "gte",
+        "in",
+        "between",
+        "present",
+        "absent",
+        "icd10_in",
+        "morphology_in",
+        "all",
+        "any",
+        "not",
+    }
 
 
-@given(
-    guards=st.lists(conditions(3), min_size=1, max_size=5),
-    facts_list=st.lists(small_facts, min_size=1, max_size=8),
-)
+@given(data=st.data())
 @settings(max_examples=GENERATED_EXAMPLES, suppress_health_check=[HealthCheck.too_slow])
-def test_generated_conditions_agree(guards: list[dict], facts_list: list[dict]) -> None:  # type: ignore[type-arg]
-    parsed = [CONDITION.validate_python(guard) for guard in guards]
-    name = "gen:" + hashlib.sha256(repr(guards).encode()).hexdigest()[:16]
+def test_generated_conditions_agree(data: st.DataObject) -> None:
+    raw = data.draw(st.lists(conditions(3), min_size=1, max_size=5), label="guards")
+    parsed = [CONDITION.validate_python(guard) for guard in raw]
+    name = "gen:" + hashlib.sha256(repr(raw).encode()).hexdigest()[:16]
     table = GuardTable(name, tuple(Guard.of(f"g{i}", c) for i, c in enumerate(parsed)))
+    facts_list = data.draw(st.lists(small_facts(parsed), min_size=1, max_size=8), label="facts")
     durable, reference = DurableEvaluator(SMALL), ReferenceEvaluator()
     for facts in facts_list:
         assert truths(durable, table, facts) == truths(reference, table, facts), facts

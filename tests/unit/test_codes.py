@@ -130,7 +130,9 @@ def test_patient_morphology_needs_behaviour(code: str) -> None:
 
 letters = st.sampled_from("ABCDZ")
 categories = st.integers(0, 99)
-decimals = st.one_of(st.just(""), st.integers(0, 9).map(str), st.integers(0, 99).map("{:02d}".format))
+decimals = st.one_of(
+    st.just(""), st.integers(0, 9).map(str), st.integers(0, 99).map("{:02d}".format)
+)
 
 
 @st.composite

@@ -121,13 +121,6 @@ def test_shape_problems_are_listed_together(reference_bundle: pr.Bundle) -> None
     }
 
 
-@pytest.mark.xfail(
-    reason=(
-        "bug: compiler/facts.py FactSchema.read_patient stops after a shape error "
-        "(unknown key / naive as_of) and never checks home_region, birth_date or position"
-    ),
-    strict=True,
-)
 def test_shape_and_context_problems_are_listed_together(reference_bundle: pr.Bundle) -> None:
     patient = base_patient()
     patient["favourite_colour"] = "blue"
@@ -296,13 +289,6 @@ def test_patient_id_of_the_wrong_type_is_not_echoed(reference_bundle: pr.Bundle)
     assert [field_of(p) for p in problems] == ["patient_id"]
 
 
-@pytest.mark.xfail(
-    reason=(
-        "bug: model/patient.py ObservationValue excludes None, so an explicit null "
-        "observation is rejected before compiler/facts.py can treat it as absent"
-    ),
-    strict=True,
-)
 def test_explicit_null_observation_is_absent(reference_bundle: pr.Bundle) -> None:
     patient = base_patient()
     patient["observations"]["immunophenotype"] = None
@@ -311,8 +297,21 @@ def test_explicit_null_observation_is_absent(reference_bundle: pr.Bundle) -> Non
     assert decision.missing == ["immunophenotype"]
 
 
+def test_explicit_null_exposure_is_absent(reference_bundle: pr.Bundle) -> None:
+    patient = base_patient()
+    patient["exposures"]["doxorubicin_mg_m2"] = None
+    facts = read(reference_bundle, patient).facts
+    assert "doxorubicin_mg_m2" not in facts
+
+
+def test_string_exposure_is_one_problem(reference_bundle: pr.Bundle) -> None:
+    patient = base_patient()
+    patient["exposures"]["doxorubicin_mg_m2"] = "150"
+    problems = problems_of(reference_bundle, patient)
+    assert problems == ["exposures.doxorubicin_mg_m2: expected a number"]
+
+
 def test_absent_observation_gives_needs_data(reference_bundle: pr.Bundle) -> None:
-    # the behaviour an explicit null should share (see the xfail above)
     patient = base_patient()
     del patient["observations"]["immunophenotype"]
     decision = reference_bundle.route(patient)

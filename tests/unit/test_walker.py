@@ -12,9 +12,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import TEXT, write_bundle
 
 import pedonc_routing as pr
+from conftest import TEXT, write_bundle
 
 REGIONAL_INPATIENT = (
     "{specialist: pediatric_oncohematologist, min_level: regional, setting: inpatient}"
@@ -94,9 +94,7 @@ def protocol(
 ALWAYS = "{input: wbc_10e9_l, gte: 0}"  # true whenever the WBC is known
 NEVER = "{input: wbc_10e9_l, gte: 1000}"  # false whenever the WBC is known (range 0-2000)
 FEVER = "{input: fever_sustained_1h, eq: true}"
-FEVER_NEUTROPENIA = (
-    "{all: [{input: fever_sustained_1h, eq: true}, {input: anc_10e9_l, lt: 0.5}]}"
-)
+FEVER_NEUTROPENIA = "{all: [{input: fever_sustained_1h, eq: true}, {input: anc_10e9_l, lt: 0.5}]}"
 
 TINY = protocol(
     "tiny",
@@ -154,7 +152,9 @@ TINY = protocol(
     ],
     entry="entry_point",
     inputs=["wbc_10e9_l", "immunophenotype"],
-    applies_to='{all: [{input: icd10, icd10_in: ["C91.0"]}, {input: age_years, lt: 18}]}',
+    # deliberately not the shipped ALL applies_to (C91.0 and age < 18): see
+    # test_engine_reload.py for what an identical guard table does to the durable engine
+    applies_to='{all: [{input: icd10, icd10_in: ["C91.0-C91.1"]}, {input: age_years, lt: 18}]}',
 )
 
 OTHER = protocol(
@@ -176,9 +176,7 @@ FEBRILE = protocol(
         "{id: fever_neutropenia, to: assess, priority: 100, when: "
         + FEVER_NEUTROPENIA
         + ', because: "fever with neutropenia"}',
-        "{id: fever_only, to: recovered, priority: 1, when: "
-        + FEVER
-        + ', because: "fever alone"}',
+        "{id: fever_only, to: recovered, priority: 1, when: " + FEVER + ', because: "fever alone"}',
         "{id: only_on_other, to: monitor, priority: 500, during: [other], when: "
         + FEVER
         + ', because: "fever on the other pathway"}',
@@ -187,7 +185,9 @@ FEBRILE = protocol(
 
 
 @pytest.fixture(scope="module", params=ENGINES)
-def walker_bundle(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> pr.Bundle:
+def walker_bundle(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> pr.Bundle:
     root = write_bundle(
         tmp_path_factory.mktemp("walker") / "bundle",
         {"tiny.yaml": TINY, "other.yaml": OTHER, "febrile.yaml": FEBRILE},
@@ -275,9 +275,7 @@ def test_unknown_outranking_transition_needs_data(walker_bundle: pr.Bundle) -> N
 def test_known_outranking_transition_decides(
     walker_bundle: pr.Bundle, lineage: str, target: str
 ) -> None:
-    decision = walker_bundle.route(
-        child("unknown_first", wbc_10e9_l=10.0, immunophenotype=lineage)
-    )
+    decision = walker_bundle.route(child("unknown_first", wbc_10e9_l=10.0, immunophenotype=lineage))
     assert_routed(decision, "tiny", target)
 
 
@@ -467,13 +465,25 @@ FACILITY = (
 
 
 def facility(
-    fid: str, region: str, level: str, caps: str, cover: bool, lat: float, lon: float,
+    fid: str,
+    region: str,
+    level: str,
+    caps: str,
+    cover: bool,
+    lat: float,
+    lon: float,
     max_age: int = 18,
-) -> str:  # fmt: skip
+) -> str:
     return FACILITY.format(
-        id=fid, region=region, level=level, caps=caps, cover=str(cover).lower(),
-        lat=lat, lon=lon, max_age=max_age,
-    )  # fmt: skip
+        id=fid,
+        region=region,
+        level=level,
+        caps=caps,
+        cover=str(cover).lower(),
+        lat=lat,
+        lon=lon,
+        max_age=max_age,
+    )
 
 
 ONC = "pediatric_oncohematology_inpatient"
@@ -510,13 +520,24 @@ NET = protocol(
         step("planned", care=care("regional"), otherwise="planned"),
         step("planned_republican", care=care("republican"), otherwise="planned_republican"),
         step(
-            "emergency", kind="emergency", urgency="emergency", care=care("regional"),
+            "emergency",
+            kind="emergency",
+            urgency="emergency",
+            care=care("regional"),
             otherwise="emergency",
-        ),  # fmt: skip
-        step("transplant", kind="procedure", care=care("regional", f"{ONC}, hsct"),
-             otherwise="transplant"),  # fmt: skip
-        step("polyclinic", kind="follow_up", care=care("primary", "primary_care", "pediatrician"),
-             otherwise="polyclinic"),  # fmt: skip
+        ),
+        step(
+            "transplant",
+            kind="procedure",
+            care=care("regional", f"{ONC}, hsct"),
+            otherwise="transplant",
+        ),
+        step(
+            "polyclinic",
+            kind="follow_up",
+            care=care("primary", "primary_care", "pediatrician"),
+            otherwise="polyclinic",
+        ),
     ],
     entry="planned",
 )
@@ -539,7 +560,7 @@ def net_bundle(
     bundle = pr.load_bundle(root, engine=request.param)
     # the other 19 regions have no catchment here: warnings only
     assert {issue.code for issue in bundle.report.issues} <= {"F002", "G001"}
-    yield bundle
+    return bundle
 
 
 def where(bundle: pr.Bundle, step_id: str, **kwargs: Any) -> tuple[str, str | None, str]:
@@ -566,18 +587,24 @@ def test_planned_care_above_regional_level_goes_to_the_republican_centre(
 
 def test_continuity_when_the_current_facility_is_capable(net_bundle: pr.Bundle) -> None:
     assert where(net_bundle, "planned", current_facility="f_near") == (
-        "routed", "f_near", "continuity",
-    )  # fmt: skip
+        "routed",
+        "f_near",
+        "continuity",
+    )
     assert where(net_bundle, "emergency", current_facility="f_far") == (
-        "routed", "f_far", "continuity",
-    )  # fmt: skip
+        "routed",
+        "f_far",
+        "continuity",
+    )
 
 
 def test_no_continuity_when_the_current_facility_is_not_capable(net_bundle: pr.Bundle) -> None:
     # f_near is regional: a republican-level step goes to the catchment's republican centre
     assert where(net_bundle, "planned_republican", current_facility="f_near") == (
-        "routed", "f_far", "catchment_republican",
-    )  # fmt: skip
+        "routed",
+        "f_far",
+        "catchment_republican",
+    )
 
 
 def test_emergency_goes_to_the_nearest_capable_with_24h_cover(net_bundle: pr.Bundle) -> None:
@@ -594,8 +621,10 @@ def test_emergency_goes_to_the_nearest_capable_with_24h_cover(net_bundle: pr.Bun
 def test_age_range_limits_capable_facilities(net_bundle: pr.Bundle) -> None:
     # only f_tx offers hsct, and only up to 5 years: a 3-year-old goes there...
     assert where(net_bundle, "transplant", birth_date="2023-06-01") == (
-        "routed", "f_tx", "nearest_capable",
-    )  # fmt: skip
+        "routed",
+        "f_tx",
+        "nearest_capable",
+    )
     # ...a 10-year-old has no capable facility: no_route
     status, facility_id, rule = where(net_bundle, "transplant", birth_date="2016-05-02")
     assert (status, facility_id, rule) == ("no_route", None, "no_capable_facility")
@@ -603,4 +632,8 @@ def test_age_range_limits_capable_facilities(net_bundle: pr.Bundle) -> None:
 
 def test_attached_primary_care(net_bundle: pr.Bundle) -> None:
     status, facility_id, rule = where(net_bundle, "polyclinic")
-    assert (status, facility_id, rule) == ("routed", "attached_primary_care", "attached_primary_care")
+    assert (status, facility_id, rule) == (
+        "routed",
+        "attached_primary_care",
+        "attached_primary_care",
+    )

@@ -26,6 +26,7 @@ class CompiledProtocol:
     overrides: tuple[CompiledOverride, ...]  # every override that can interrupt this protocol
     sources: Mapping[str, Source]
     needs: Mapping[str, Need]  # step id -> what it needs of a facility
+    applies_span: str  # file:line of applies_to
 
 
 @dataclass(frozen=True)
@@ -67,6 +68,7 @@ def compile_documents(documents: DocumentSet) -> CompiledBundle:
             overrides=interrupts,
             sources={source.id: source for source in sourced.model.sources},
             needs={step_id: Need.of(step.model) for step_id, step in graph.steps.items()},
+            applies_span=sourced.source_map.key_span(("applies_to",)).short,
         )
     selection = [s.model for s in documents.protocols if s.model.applies_to is not None]
     selector = GuardTable(

@@ -127,7 +127,7 @@ class PathwayGraph:
             if step.otherwise is not None:
                 to_protocol, to_step = split_target(step.otherwise.to, protocol.id)
                 otherwise = CompiledTransition(
-                    id=f"{step_id}.{OTHERWISE}",
+                    id=OTHERWISE,
                     from_step=step_id,
                     to_protocol=to_protocol,
                     to_step=to_step,
@@ -169,7 +169,7 @@ class PathwayGraph:
                 transitions=tuple(sorted(transitions, key=lambda t: (-t.priority, t.order))),
                 otherwise=otherwise,
                 follow_ups=tuple(follow_ups),
-                span=source_map.span(path).short,
+                span=source_map.key_span(path).short,
             )
         self.overrides = tuple(
             _compile_override(protocol.id, order, override, source_map)

@@ -110,6 +110,11 @@ class _Walk:
             return interrupt
         step = protocol.graph.steps[position.step]
         if step.is_end:
+            self.explain(
+                f"{protocol.model.id}.{step.id}",
+                step.span,
+                f"{step.id!r} ({step.model.kind}) ends the pathway: nothing further to route",
+            )
             return self._decision("completed", protocol, position.step, step)
         return self._advance(protocol, step, position.step, hops=0)
 
@@ -123,18 +128,39 @@ class _Walk:
                 unknown |= self.missing_of(self.bundle.selector.by_key[key].inputs)
             elif value:
                 if unknown:
+                    self.explain(
+                        "applies_to",
+                        self.bundle.protocols[protocol_id].applies_span,
+                        "an earlier protocol may apply; it needs: " + ", ".join(sorted(unknown)),
+                    )
                     return self._decision("needs_data", None, None, None, missing=unknown)
                 protocol = self.bundle.protocols[protocol_id]
                 self.explain(
                     f"{protocol_id}.applies_to",
-                    f"{protocol.file}:1",
+                    protocol.applies_span,
                     f"the child's diagnosis and age fall under protocol {protocol_id!r}",
                     self.bundle.selector.by_key[key].inputs,
                 )
                 entry = protocol.graph.steps[protocol.model.entry]
                 return self._arrive(protocol, entry, None, hops=0)
+        sources = ", ".join(
+            self.bundle.protocols[pid].applies_span for pid in self.bundle.selection_order
+        )
+        selection_inputs = ("icd10", "icdo3_morphology", "age_years")
         if unknown:
+            self.explain(
+                "applies_to",
+                sources,
+                "which protocol applies cannot be decided without: " + ", ".join(sorted(unknown)),
+                selection_inputs,
+            )
             return self._decision("needs_data", None, None, None, missing=unknown)
+        self.explain(
+            "applies_to",
+            sources,
+            "no protocol applies to this child's diagnosis and age",
+            selection_inputs,
+        )
         return self._decision("not_applicable", None, None, None)
 
     def _override(self, protocol: CompiledProtocol) -> Decision | None:
@@ -165,6 +191,12 @@ class _Walk:
     ) -> Decision:
         chosen, missing = self._choose(protocol, step)
         if missing:
+            self.explain(
+                f"{protocol.model.id}.{step.id}",
+                step.span,
+                f"the transitions of {step.id!r} cannot be decided without: "
+                + ", ".join(sorted(missing)),
+            )
             return self._decision("needs_data", protocol, from_step, step, missing=missing)
         if chosen is None:
             self.explain(
@@ -244,12 +276,18 @@ class _Walk:
                 )
             )
         if missing:
+            self.explain(
+                f"{protocol.model.id}.{step.id}.follow_ups",
+                step.span,
+                "the follow-ups due at this step cannot be decided without: "
+                + ", ".join(sorted(missing)),
+            )
             return self._decision("needs_data", protocol, from_step, step, missing=missing)
         current = self.state.current_facility
         if current is not None and current not in self.bundle.network.facilities:
             self.explain(
                 "facility.continuity",
-                "",
+                self.bundle.network.registry_source,
                 f"current facility {current!r} is not in the registry: continuity not applied",
             )
         age = self.facts.get("age_years")

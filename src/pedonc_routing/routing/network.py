@@ -90,6 +90,9 @@ class FacilityNetwork:
             self.facilities[facility.id] = facility
             self.spans[facility.id] = span
             self.graph.add_node(facility.id, level=facility.level, region=facility.region)
+        # Where choices that no single entry made are cited: the registry file itself.
+        first_span = next(iter(self.spans.values()), "")
+        self.registry_source = first_span.rsplit(":", 1)[0] + ":1" if first_span else ""
         self.catchments: dict[str, Catchment] = {}
         self.catchment_spans: dict[str, str] = {}
         for catchment, span in catchments:
@@ -192,7 +195,7 @@ class FacilityNetwork:
                 ATTACHED_PRIMARY_CARE,
                 "primary care at the child's attached polyclinic (not in the facility registry)",
                 None,
-                "",
+                self.registry_source,
             )
         return FacilityChoice(
             None,
@@ -201,5 +204,5 @@ class FacilityNetwork:
             if not candidates
             else f"no registry facility in or designated for {home_region} to measure travel from",
             None,
-            "",
+            self.registry_source,
         )
