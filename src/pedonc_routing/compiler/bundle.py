@@ -98,7 +98,17 @@ def compile_documents(documents: DocumentSet) -> CompiledBundle:
         selector=selector,
         selection_order=tuple(p.id for p in selection),
         schema=FactSchema(vocabulary),
-        network=FacilityNetwork(facilities, catchments, links),
+        network=FacilityNetwork(
+            facilities,
+            catchments,
+            links,
+            {
+                urgency: list(strategies)
+                for urgency, strategies in documents.routing_rules[0].model.order.items()
+            }
+            if documents.routing_rules
+            else None,
+        ),
         care=care,
         steps_by_protocol={pid: frozenset(p.graph.steps) for pid, p in protocols.items()},
     )

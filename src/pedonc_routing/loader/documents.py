@@ -27,6 +27,7 @@ from pedonc_routing.model.documents import (
     FacilityRegistry,
     Protocol,
     ReferralLinks,
+    RoutingRules,
     Vocabulary,
 )
 from pedonc_routing.source import LogicalPath, SourceMap, format_path
@@ -59,6 +60,7 @@ class DocumentSet:
     registries: list[Sourced[FacilityRegistry]] = field(default_factory=list)
     catchments: list[Sourced[Catchments]] = field(default_factory=list)
     links: list[Sourced[ReferralLinks]] = field(default_factory=list)
+    routing_rules: list[Sourced[RoutingRules]] = field(default_factory=list)
     issues: list[Issue] = field(default_factory=list)
     content_hash: str = ""
 
@@ -73,8 +75,10 @@ class DocumentSet:
             self.registries.append(Sourced(document, source_map))
         elif isinstance(document, Catchments):
             self.catchments.append(Sourced(document, source_map))
-        else:
+        elif isinstance(document, ReferralLinks):
             self.links.append(Sourced(document, source_map))
+        else:
+            self.routing_rules.append(Sourced(document, source_map))
 
 
 def default_protocols_dir() -> Path:

@@ -9,7 +9,16 @@ from __future__ import annotations
 import math
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, StrictStr, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StrictBool,
+    StrictInt,
+    StrictStr,
+    field_validator,
+    model_validator,
+)
 
 from pedonc_routing.model.conditions import Condition
 
@@ -244,7 +253,49 @@ class ReferralLinks(Frozen):
     links: list[ReferralLink]
 
 
-Document = Vocabulary | CareCatalogue | Protocol | FacilityRegistry | Catchments | ReferralLinks
+Strategy = Literal[
+    "continuity",
+    "catchment_regional",
+    "catchment_republican",
+    "nearest_capable",
+    "attached_primary_care",
+]
+
+
+class RoutingRules(Frozen):
+    """Which facility-selection strategies are tried, in order, for each urgency."""
+
+    kind: Literal["routing_rules"]
+    version: StrictStr
+    note: StrictStr | None = None
+    sources: list[StrictStr] = Field(default_factory=list)
+    order: dict[Urgency, list[Strategy]]
+
+    @field_validator("order")
+    @classmethod
+    def _every_urgency_once(
+        cls, order: dict[Urgency, list[Strategy]]
+    ) -> dict[Urgency, list[Strategy]]:
+        missing = [
+            urgency for urgency in ("emergency", "urgent", "routine") if urgency not in order
+        ]
+        if missing:
+            raise ValueError(f"needs a list for every urgency (missing: {', '.join(missing)})")
+        for urgency, strategies in order.items():
+            if not strategies or len(set(strategies)) != len(strategies):
+                raise ValueError(f"order.{urgency}: needs a non-empty list without repeats")
+        return order
+
+
+Document = (
+    Vocabulary
+    | CareCatalogue
+    | Protocol
+    | FacilityRegistry
+    | Catchments
+    | ReferralLinks
+    | RoutingRules
+)
 
 #: The model for each ``kind:`` value.
 DOCUMENT_KINDS: dict[str, type[Document]] = {
@@ -254,4 +305,5 @@ DOCUMENT_KINDS: dict[str, type[Document]] = {
     "facility_registry": FacilityRegistry,
     "catchments": Catchments,
     "referral_links": ReferralLinks,
+    "routing_rules": RoutingRules,
 }

@@ -1,24 +1,25 @@
 """The facility network (a networkx graph) and the choice of facility for a step.
 
-Selection, in order (each decision names the rule that chose it):
+A choice is made by *strategies* tried in the order the bundle's ``routing_rules`` document
+gives for the step's urgency (:data:`DEFAULT_ORDER` without one); the first that finds a
+capable facility wins, and the decision names it:
 
-1. ``continuity``: the child's current facility, if it is capable;
-2. ``nearest_capable`` for emergency steps: the capable facility with 24 h cover nearest by
-   travel time from the child (current facility, else home region's designated centre);
-3. ``catchment_regional`` / ``catchment_republican`` for planned (urgent or routine) care: the
-   home region's designated regional centre, else its designated republican centre;
-4. ``nearest_capable`` otherwise;
-5. ``attached_primary_care``: a primary-level outpatient step that no registry facility
-   offers goes to the child's attached polyclinic (polyclinics are not in the registry).
+- ``continuity``: the child's current facility, if it is capable;
+- ``catchment_regional`` / ``catchment_republican``: the home region's designated centre;
+- ``nearest_capable``: the capable facility nearest by travel time from the child (current
+  facility, else the home region's designated regional centre, else a facility there);
+- ``attached_primary_care``: a primary-level outpatient step goes to the child's attached
+  polyclinic (polyclinics are not in the registry).
 
 "Capable" means: offers every capability the step needs, has the step's specialist, is at
-least the step's minimum level, and serves the child's age.
+least the step's minimum level, serves the child's age, and (for emergency steps) has 24 h
+cover.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
@@ -73,6 +74,34 @@ class Need:
 
 ATTACHED_PRIMARY_CARE = "attached_primary_care"
 
+#: The strategies a routing rule may list, tried in the order given for the step's urgency.
+STRATEGIES = (
+    "continuity",
+    "catchment_regional",
+    "catchment_republican",
+    "nearest_capable",
+    ATTACHED_PRIMARY_CARE,
+)
+
+#: The order used when the bundle has no ``routing_rules`` document.
+DEFAULT_ORDER: dict[str, tuple[str, ...]] = {
+    "emergency": ("continuity", "nearest_capable", ATTACHED_PRIMARY_CARE),
+    "urgent": (
+        "continuity",
+        "catchment_regional",
+        "catchment_republican",
+        "nearest_capable",
+        ATTACHED_PRIMARY_CARE,
+    ),
+    "routine": (
+        "continuity",
+        "catchment_regional",
+        "catchment_republican",
+        "nearest_capable",
+        ATTACHED_PRIMARY_CARE,
+    ),
+}
+
 
 class FacilityNetwork:
     """Facilities as nodes, referral links as edges weighted by travel hours."""
@@ -82,7 +111,12 @@ class FacilityNetwork:
         facilities: Iterable[tuple[Facility, str]],
         catchments: Iterable[tuple[Catchment, str]],
         links: Iterable[tuple[str, str, float]],
+        order: Mapping[str, Sequence[str]] | None = None,
     ) -> None:
+        self.order: dict[str, tuple[str, ...]] = {
+            urgency: tuple(strategies)
+            for urgency, strategies in (order if order is not None else DEFAULT_ORDER).items()
+        }
         self.graph: Any = nx.Graph()
         self.facilities: dict[str, Facility] = {}
         self.spans: dict[str, str] = {}
@@ -147,62 +181,86 @@ class FacilityNetwork:
     def _choose(
         self, need: Need, home_region: str, current_facility: str | None, age_years: int | None
     ) -> FacilityChoice:
-        current = self.facilities.get(current_facility) if current_facility else None
-        if current is not None and self.is_capable(current, need, age_years):
-            return FacilityChoice(
-                current,
-                "continuity",
-                "the child's current facility can provide this step",
-                0.0,
-                self.spans[current.id],
-            )
-        origin = self.origin_of(home_region, current_facility)
-        catchment = self.catchments.get(home_region)
-        if need.urgency != "emergency" and catchment is not None:
-            span = self.catchment_spans[home_region]
-            for rule, facility_id in (
-                ("catchment_regional", catchment.regional),
-                ("catchment_republican", catchment.republican),
-            ):
-                facility = self.facilities.get(facility_id)
-                if facility is not None and self.is_capable(facility, need, age_years):
-                    hours = self.travel_hours(origin, facility) if origin else None
-                    level = "regional" if rule == "catchment_regional" else "republican"
-                    return FacilityChoice(
-                        facility,
-                        rule,
-                        f"designated {level} centre for {home_region} that can provide this step",
-                        hours,
-                        span,
-                    )
-        candidates = self.capable(need, age_years)
-        if candidates and origin is not None:
-            timed = sorted(
-                ((self.travel_hours(origin, f), f.id, f) for f in candidates),
-                key=lambda item: (item[0], item[1]),
-            )
-            hours, _, nearest = timed[0]
-            return FacilityChoice(
-                nearest,
-                "nearest_capable",
-                f"nearest facility by travel time ({hours:g} h) that can provide this step",
-                hours,
-                self.spans[nearest.id],
-            )
-        if need.min_level == "primary" and need.setting == "outpatient":
-            return FacilityChoice(
-                None,
-                ATTACHED_PRIMARY_CARE,
-                "primary care at the child's attached polyclinic (not in the facility registry)",
-                None,
-                self.registry_source,
-            )
+        context = _Context(need, home_region, current_facility, age_years)
+        for strategy in self.order[need.urgency]:
+            choice = getattr(self, f"_by_{strategy}")(context)
+            if choice is not None:
+                return choice  # type: ignore[no-any-return]
+        tried = ", ".join(self.order[need.urgency])
+        because = (
+            f"the routing rules for {need.urgency} steps (tried: {tried}) chose none of the "
+            "capable facilities"
+            if self.capable(need, age_years)
+            else "no facility in the registry can provide this step for this child"
+        )
+        return FacilityChoice(None, "no_capable_facility", because, None, self.registry_source)
+
+    # -- strategies: each returns a choice or None to let the next one try -----------------
+
+    def _by_continuity(self, context: _Context) -> FacilityChoice | None:
+        current = self.facilities.get(context.current_facility or "")
+        if current is None or not self.is_capable(current, context.need, context.age_years):
+            return None
+        return FacilityChoice(
+            current,
+            "continuity",
+            "the child's current facility can provide this step",
+            0.0,
+            self.spans[current.id],
+        )
+
+    def _by_catchment(self, context: _Context, level: str) -> FacilityChoice | None:
+        catchment = self.catchments.get(context.home_region)
+        if catchment is None:
+            return None
+        facility = self.facilities.get(getattr(catchment, level))
+        if facility is None or not self.is_capable(facility, context.need, context.age_years):
+            return None
+        origin = self.origin_of(context.home_region, context.current_facility)
+        return FacilityChoice(
+            facility,
+            f"catchment_{level}",
+            f"designated {level} centre for {context.home_region} that can provide this step",
+            self.travel_hours(origin, facility) if origin else None,
+            self.catchment_spans[context.home_region],
+        )
+
+    def _by_catchment_regional(self, context: _Context) -> FacilityChoice | None:
+        return self._by_catchment(context, "regional")
+
+    def _by_catchment_republican(self, context: _Context) -> FacilityChoice | None:
+        return self._by_catchment(context, "republican")
+
+    def _by_nearest_capable(self, context: _Context) -> FacilityChoice | None:
+        origin = self.origin_of(context.home_region, context.current_facility)
+        candidates = self.capable(context.need, context.age_years)
+        if origin is None or not candidates:
+            return None
+        hours, _, nearest = min((self.travel_hours(origin, f), f.id, f) for f in candidates)
+        return FacilityChoice(
+            nearest,
+            "nearest_capable",
+            f"nearest facility by travel time ({hours:g} h) that can provide this step",
+            hours,
+            self.spans[nearest.id],
+        )
+
+    def _by_attached_primary_care(self, context: _Context) -> FacilityChoice | None:
+        need = context.need
+        if need.min_level != "primary" or need.setting != "outpatient":
+            return None
         return FacilityChoice(
             None,
-            "no_capable_facility",
-            "no facility in the registry can provide this step for this child"
-            if not candidates
-            else f"no registry facility in or designated for {home_region} to measure travel from",
+            ATTACHED_PRIMARY_CARE,
+            "primary care at the child's attached polyclinic (not in the facility registry)",
             None,
             self.registry_source,
         )
+
+
+@dataclass(frozen=True, slots=True)
+class _Context:
+    need: Need
+    home_region: str
+    current_facility: str | None
+    age_years: int | None

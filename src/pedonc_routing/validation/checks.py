@@ -20,8 +20,9 @@ stable and listed in docs/checks.md:
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from decimal import Decimal
+from typing import Any
 
 import networkx as nx
 
@@ -100,10 +101,12 @@ def validate_documents(documents: DocumentSet) -> list[Issue]:
 
 
 def _bundle_shape(documents: DocumentSet) -> Iterator[Issue]:
-    for kind, found in (
+    singletons: tuple[tuple[str, Sequence[Sourced[Any]]], ...] = (
         ("vocabulary", documents.vocabularies),
         ("care_catalogue", documents.care_catalogues),
-    ):
+        ("routing_rules", documents.routing_rules),
+    )
+    for kind, found in singletons:
         for extra in found[1:]:
             yield Issue.at(
                 extra.source_map.span(("kind",)),
