@@ -90,14 +90,13 @@ def compile_documents(documents: DocumentSet) -> CompiledBundle:
         for sourced in documents.links
         for link in sourced.model.links
     ]
-    vocabulary = documents.vocabularies[0].model if documents.vocabularies else None
     care = documents.care_catalogues[0].model if documents.care_catalogues else None
     return CompiledBundle(
         content_hash=documents.content_hash,
         protocols=protocols,
         selector=selector,
         selection_order=tuple(p.id for p in selection),
-        schema=FactSchema(vocabulary),
+        schema=FactSchema([sourced.model for sourced in documents.vocabularies]),
         network=FacilityNetwork(
             facilities,
             catchments,

@@ -12,7 +12,7 @@ integers) read the same value.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation
@@ -50,6 +50,7 @@ class InputSpec:
     unit: str | None = None
     group: str = "patient"
     builtin: bool = False
+    terms: tuple[tuple[str, float], ...] = ()  # derived inputs: (input, factor) to sum
 
 
 BUILTIN_INPUTS: dict[str, InputSpec] = {
@@ -97,10 +98,12 @@ class PatientFacts:
 class FactSchema:
     """Every input of a bundle: the built-ins plus the vocabulary's."""
 
-    def __init__(self, vocabulary: Vocabulary | None) -> None:
+    def __init__(self, vocabularies: Sequence[Vocabulary]) -> None:
         specs = dict(BUILTIN_INPUTS)
-        if vocabulary is not None:
+        for vocabulary in vocabularies:
             for name, item in vocabulary.inputs.items():
+                if name in specs:
+                    continue  # a repeated name is reported by validation (R009)
                 low, high = item.range if item.range is not None else (None, None)
                 specs[name] = InputSpec(
                     name=name,
@@ -111,8 +114,12 @@ class FactSchema:
                     values=tuple(item.values or ()),
                     unit=item.unit,
                     group=item.group,
+                    terms=tuple((term.input, term.factor) for term in item.formula.sum)
+                    if item.formula is not None
+                    else (),
                 )
         self.inputs: dict[str, InputSpec] = specs
+        self._derived = [spec for spec in specs.values() if spec.terms]
         self._groups = {
             group: {name for name, spec in specs.items() if spec.group == group}
             for group in ("observations", "exposures")
@@ -147,9 +154,27 @@ class FactSchema:
             self._read_context(state, steps_by_protocol, facts, problems, unchecked)
             facts.update(self._check_group("observations", state.observations, problems))
             facts.update(self._check_group("exposures", state.exposures, problems))
+            self._derive(facts)
         if problems or state is None:
             raise PatientDataError(problems)
         return PatientFacts(state, facts)
+
+    def _derive(self, facts: dict[str, FactValue]) -> None:
+        """Compute derived inputs whose every term is known (else they stay unknown)."""
+        for spec in self._derived:
+            total = Decimal(0)
+            for name, factor in spec.terms:
+                value = facts.get(name)
+                if not isinstance(value, int | float) or isinstance(value, bool):
+                    break
+                total += Decimal(repr(float(value))) * Decimal(repr(factor))
+            else:
+                facts[spec.name] = quantize(float(total), spec.precision)
+
+    def base_inputs(self, name: str) -> tuple[str, ...]:
+        """The inputs a patient provides for ``name``: its terms when it is derived."""
+        spec = self.inputs.get(name)
+        return tuple(term for term, _ in spec.terms) if spec and spec.terms else (name,)
 
     def _read_dates(
         self, state: PatientState, facts: dict[str, FactValue], problems: list[str]
@@ -244,6 +269,9 @@ class FactSchema:
                         steps,
                     )
                 )
+            back = position.return_to
+            if back is not None and back.step not in steps_by_protocol.get(back.protocol, ()):
+                problems.append("position.return_to: not a step of a protocol in the bundle")
             if position.entered_at is not None and position.entered_at > state.as_of:
                 problems.append("position.entered_at: is after as_of")
 

@@ -25,6 +25,10 @@ from pedonc_routing.source import SourceMap
 
 StepId = NewType("StepId", str)
 OTHERWISE = "otherwise"
+#: A transition target that resumes the pathway an override interrupted
+#: (``position.return_to`` of the patient state).
+RETURN = "return"
+RETURN_NODE = "<return>"
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,7 +90,9 @@ class CompiledOverride:
 
 
 def split_target(target: str, protocol_id: str) -> tuple[str, str]:
-    """``STEP`` or ``PROTOCOL:STEP`` -> (protocol, step)."""
+    """``STEP`` or ``PROTOCOL:STEP`` -> (protocol, step); ``return`` -> ("", "return")."""
+    if target == RETURN:
+        return "", RETURN
     protocol, colon, step = target.partition(":")
     return (protocol, step) if colon else (protocol_id, target)
 
@@ -177,6 +183,8 @@ class PathwayGraph:
         )
 
     def node_of(self, protocol_id: str, step_id: str) -> str:
+        if not protocol_id:
+            return RETURN_NODE
         return step_id if protocol_id == self.protocol_id else f"{protocol_id}:{step_id}"
 
     def unreachable(self) -> list[str]:

@@ -40,6 +40,13 @@ class SpecialistRef(_Out):
     title: str
 
 
+class ReturnRef(_Out):
+    """Where to resume after an override's pathway: store it as ``position.return_to``."""
+
+    protocol: str
+    step: str
+
+
 class FollowUpItem(_Out):
     id: str
     title: str
@@ -74,6 +81,7 @@ class Decision(_Out):
     follow_ups: list[FollowUpItem]
     missing: list[str]
     explanation: list[Explanation]
+    return_to: ReturnRef | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-able dict in the documented shape (docs/decision-json.md)."""

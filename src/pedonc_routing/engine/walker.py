@@ -23,13 +23,14 @@ from typing import Any
 from pedonc_routing.compiler.bundle import CompiledBundle, CompiledProtocol
 from pedonc_routing.compiler.facts import FactValue, PatientFacts
 from pedonc_routing.compiler.guards import GuardTable, applies_key
-from pedonc_routing.compiler.pathway import CompiledStep, CompiledTransition
+from pedonc_routing.compiler.pathway import RETURN, CompiledStep, CompiledTransition
 from pedonc_routing.decision.model import (
     Decision,
     Explanation,
     FacilityRef,
     FollowUpItem,
     ProtocolRef,
+    ReturnRef,
     SpecialistRef,
     Status,
     StepRef,
@@ -59,6 +60,15 @@ class _Walk:
         self.facts: Mapping[str, FactValue] = patient.facts
         self.language = language
         self.explanation: list[Explanation] = []
+        position = patient.state.position
+        # The pathway to resume after an override: carried while one is in force.
+        self.return_to: ReturnRef | None = (
+            ReturnRef.model_construct(
+                protocol=position.return_to.protocol, step=position.return_to.step
+            )
+            if position is not None and position.return_to is not None
+            else None
+        )
         self._truths: dict[str, Callable[[str], Truth]] = {}
 
     # -- evaluation ----------------------------------------------------------------------
@@ -74,7 +84,15 @@ class _Walk:
         return {name: self.facts[name] for name in sorted(inputs) if name in self.facts}
 
     def missing_of(self, inputs: Iterable[str]) -> set[str]:
-        return {name for name in inputs if name not in self.facts}
+        """The inputs to ask for: a missing derived input asks for its missing terms."""
+        schema = self.bundle.schema
+        return {
+            base
+            for name in inputs
+            if name not in self.facts
+            for base in schema.base_inputs(name)
+            if base not in self.facts
+        }
 
     def explain(
         self,
@@ -179,6 +197,11 @@ class _Walk:
                     override.source_id,
                 )
                 target = target_protocol.graph.steps[override.to_step]
+                position = self.state.position
+                assert position is not None
+                self.return_to = ReturnRef.model_construct(
+                    protocol=position.protocol, step=position.step
+                )
                 return self._arrive(target_protocol, target, self._from_step(), hops=0)
         return None
 
@@ -205,9 +228,15 @@ class _Walk:
                 "no transition holds and the step has no `otherwise`",
             )
             return self._decision("no_route", protocol, from_step, step)
-        inputs = (
-            protocol.table.by_key[chosen.guard_key].inputs if chosen.guard_key is not None else ()
-        )
+        if chosen.guard_key is not None:
+            inputs: Iterable[str] = protocol.table.by_key[chosen.guard_key].inputs
+        else:  # otherwise: the facts that made every transition false
+            inputs = {
+                name
+                for transition in step.transitions
+                if transition.guard_key is not None
+                for name in protocol.table.by_key[transition.guard_key].inputs
+            }
         self.explain(
             f"{protocol.model.id}.{step.id}.{chosen.id}",
             chosen.span,
@@ -216,6 +245,23 @@ class _Walk:
             protocol,
             chosen.source_id,
         )
+        if chosen.to_step == RETURN:
+            if self.return_to is None:
+                self.explain(
+                    f"{protocol.model.id}.{step.id}.{chosen.id}",
+                    chosen.span,
+                    "resuming the interrupted pathway needs position.return_to",
+                )
+                return self._decision(
+                    "needs_data", protocol, from_step, step, missing={"position.return_to"}
+                )
+            resume = self.return_to
+            self.return_to = None  # the interruption ends here
+            target_protocol = self.bundle.protocols[resume.protocol]
+            # Resume the interrupted step itself: the child goes back to it, not past it.
+            return self._routed(
+                target_protocol, target_protocol.graph.steps[resume.step], from_step
+            )
         target_protocol = self.bundle.protocols[chosen.to_protocol]
         target = target_protocol.graph.steps[chosen.to_step]
         return self._arrive(target_protocol, target, from_step, hops + 1)
@@ -386,6 +432,7 @@ class _Walk:
             follow_ups=follow_ups or [],
             missing=sorted(missing or ()),
             explanation=self.explanation,
+            return_to=self.return_to,
         )
 
 

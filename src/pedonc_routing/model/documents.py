@@ -65,19 +65,36 @@ class LocalizedText(Frozen):
 # --- vocabulary -------------------------------------------------------------------------
 
 
+class FormulaTerm(Frozen):
+    input: Identifier
+    factor: Annotated[float, Field(allow_inf_nan=False)] = 1.0
+
+
+class Formula(Frozen):
+    """A derived input: the weighted sum of other inputs (data, not code)."""
+
+    sum: list[FormulaTerm] = Field(min_length=1)
+
+
 class VocabularyInput(Frozen):
-    """One patient input a protocol may read."""
+    """One patient input a protocol may read; ``group: derived`` inputs are computed."""
 
     type: Literal["number", "integer", "boolean", "enum"]
-    group: Literal["observations", "exposures"]
+    group: Literal["observations", "exposures", "derived"]
     unit: StrictStr | None = None
     range: tuple[float, float] | None = None
     precision: Annotated[StrictInt, Field(ge=0, le=6)] = 2
     values: list[StrictStr] | None = None
+    formula: Formula | None = None
     description: LocalizedText
+    source: StrictStr | None = None
 
     @model_validator(mode="after")
     def _shape_fits_type(self) -> VocabularyInput:
+        if (self.group == "derived") != (self.formula is not None):
+            raise ValueError("a `derived` input needs a `formula`, and only a derived one")
+        if self.formula is not None and self.type != "number":
+            raise ValueError("a derived input is a number")
         if self.type == "enum" and not self.values:
             raise ValueError("an enum input needs `values`")
         if self.type != "enum" and self.values is not None:

@@ -30,12 +30,25 @@ class Diagnosis(_Frozen):
     icdo3_topography: StrictStr | None = None
 
 
+class ReturnPoint(_Frozen):
+    """The step an override interrupted, to resume afterwards."""
+
+    protocol: StrictStr
+    step: StrictStr
+
+
 class Position(_Frozen):
-    """Where the child is on a pathway: absent means not yet on one."""
+    """Where the child is on a pathway: absent means not yet on one.
+
+    ``return_to`` is set while an override (e.g. febrile neutropenia) has interrupted
+    another pathway: a transition ``to: return`` resumes it. Decisions that fire an
+    override carry it in ``return_to``.
+    """
 
     protocol: StrictStr
     step: StrictStr
     entered_at: AwareDatetime | None = None
+    return_to: ReturnPoint | None = None
 
 
 class PatientState(_Frozen):

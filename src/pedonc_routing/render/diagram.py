@@ -27,7 +27,11 @@ def to_mermaid(graph: PathwayGraph) -> str:
     for step_id, step in graph.steps.items():
         for transition in step.transitions:
             assert transition.condition is not None
-            target = graph.node_of(transition.to_protocol, transition.to_step).replace(":", "__")
+            target = (
+                graph.node_of(transition.to_protocol, transition.to_step)
+                .replace(":", "__")
+                .replace("<return>", "return_to_pathway")
+            )
             lines.append(f'  {step_id} -->|"{_label(in_words(transition.condition))}"| {target}')
         if step.otherwise is not None:
             target = graph.node_of(step.otherwise.to_protocol, step.otherwise.to_step)

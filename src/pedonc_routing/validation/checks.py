@@ -28,7 +28,7 @@ import networkx as nx
 
 from pedonc_routing.compiler.codes import CodeFormatError, icd10_pattern, morphology_pattern
 from pedonc_routing.compiler.facts import BUILTIN_INPUTS, FactSchema, InputSpec, kz_region_codes
-from pedonc_routing.compiler.pathway import PathwayGraph, split_target
+from pedonc_routing.compiler.pathway import RETURN, PathwayGraph, split_target
 from pedonc_routing.loader.documents import DocumentSet, Sourced
 from pedonc_routing.loader.suggestions import with_hint
 from pedonc_routing.model.conditions import (
@@ -43,6 +43,7 @@ from pedonc_routing.model.documents import (
     CareCatalogue,
     LocalizedText,
     Protocol,
+    VocabularyInput,
 )
 from pedonc_routing.routing.network import FacilityNetwork, Need
 from pedonc_routing.source import LogicalPath, SourceMap
@@ -70,7 +71,8 @@ def validate_documents(documents: DocumentSet) -> list[Issue]:
     """Every cross-file issue of a bundle (the per-file ones are already in ``documents``)."""
     issues: list[Issue] = []
     issues.extend(_bundle_shape(documents))
-    schema = FactSchema(documents.vocabularies[0].model if documents.vocabularies else None)
+    schema = FactSchema([sourced.model for sourced in documents.vocabularies])
+    issues.extend(_vocabulary_issues(documents))
     care = documents.care_catalogues[0].model if documents.care_catalogues else None
     steps_of: dict[str, frozenset[str]] = {}
     seen: dict[str, Sourced[Protocol]] = {}
@@ -102,7 +104,6 @@ def validate_documents(documents: DocumentSet) -> list[Issue]:
 
 def _bundle_shape(documents: DocumentSet) -> Iterator[Issue]:
     singletons: tuple[tuple[str, Sequence[Sourced[Any]]], ...] = (
-        ("vocabulary", documents.vocabularies),
         ("care_catalogue", documents.care_catalogues),
         ("routing_rules", documents.routing_rules),
     )
@@ -120,6 +121,52 @@ def _bundle_shape(documents: DocumentSet) -> Iterator[Issue]:
 
 def _has_read_errors(documents: DocumentSet) -> bool:
     return any(issue.severity == "error" for issue in documents.issues)
+
+
+# -- vocabulary ------------------------------------------------------------------------------
+
+
+def _vocabulary_issues(documents: DocumentSet) -> Iterator[Issue]:
+    """Vocabulary files merge: a name defined twice, or a formula over an unknown,
+    non-numeric or derived input, is an error."""
+    first_file: dict[str, str] = {}
+    specs: dict[str, VocabularyInput] = {}
+    for sourced in documents.vocabularies:
+        for name, item in sourced.model.inputs.items():
+            if name in first_file or name in BUILTIN_INPUTS:
+                where = "a built-in input" if name in BUILTIN_INPUTS else first_file[name]
+                yield Issue.at(
+                    sourced.source_map.key_span(("inputs", name)),
+                    "R009",
+                    f"input {name!r} is already defined ({where})",
+                )
+                continue
+            first_file[name] = sourced.file
+            specs[name] = item
+    for sourced in documents.vocabularies:
+        for name, item in sourced.model.inputs.items():
+            if item.formula is None:
+                continue
+            for index, term in enumerate(item.formula.sum):
+                term_span = sourced.source_map.span(
+                    ("inputs", name, "formula", "sum", index, "input")
+                )
+                other = specs.get(term.input)
+                if other is None:
+                    yield Issue.at(
+                        term_span,
+                        "R002",
+                        with_hint(
+                            f"formula term {term.input!r} is not an input", term.input, specs
+                        ),
+                    )
+                elif other.type not in ("number", "integer") or other.formula is not None:
+                    yield Issue.at(
+                        term_span,
+                        "T001",
+                        f"formula term {term.input!r} must be a number or integer input "
+                        "that is not itself derived",
+                    )
 
 
 # -- protocols -------------------------------------------------------------------------------
@@ -298,6 +345,8 @@ def _target_issues(
     path: LogicalPath,
 ) -> Iterator[Issue]:
     other, step = split_target(target, protocol.id)
+    if step == RETURN:
+        return  # resumes the interrupted pathway: checked on the patient state
     if other not in steps_of:
         yield Issue.at(
             source_map.span(path), "R007", with_hint(f"unknown protocol {other!r}", other, steps_of)
