@@ -90,5 +90,5 @@ def test_unknown_return_point_is_a_data_error(bundle: pr.Bundle) -> None:
         "step": "treat",
         "return_to": {"protocol": "tiny", "step": "nowhere"},
     }
-    with pytest.raises(pr.PatientDataError, match="position.return_to"):
+    with pytest.raises(pr.PatientDataError, match=r"position\.return_to"):
         bundle.route(child(position, wbc_10e9_l=3.0))
