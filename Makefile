@@ -17,7 +17,7 @@ $(STAMP): $(BIN)/python pyproject.toml
 ## demo: validate the shipped protocols and route every example patient
 demo: $(STAMP)
 	$(BIN)/pedonc-routing validate protocols
-	@for patient in examples/patients/[0-9]*.yaml; do \
+	@for patient in $$(find examples/patients -name '*.yaml' ! -name expected.yaml | sort); do \
 		echo; echo "== $$patient"; \
 		$(BIN)/pedonc-routing route "$$patient" || exit 1; \
 	done

@@ -1,0 +1,106 @@
+"""YAML test cases (``tests/cases/*.yaml``): a patient in, the expected decision fields out.
+
+Protocol authors write these without Python. Each file::
+
+    protocol: hodgkin_lymphoma          # informational
+    cases:
+      - name: stage IA, early response adequate
+        patient: {...}                  # a patient state inline, or
+        file: examples/patients/hodgkin_lymphoma/01_stage_ia.yaml   # a path from the repo
+        expect:                         # every key is optional; only given keys are checked
+          status: routed
+          protocol: hodgkin_lymphoma
+          step: induction
+          urgency: urgent
+          facility_level: republican
+          facility: kz75_scpps
+          specialist: pediatric_oncologist
+          missing: []
+          follow_ups: [echocardiogram]  # ids, in any order; [] means none
+          follow_up_intervals: {echocardiogram: 24}
+
+Every case runs with both engines, which must agree.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+import pedonc_routing as pr
+from conftest import REPO_ROOT
+
+CASES_DIR = Path(__file__).resolve().parent / "cases"
+KNOWN_KEYS = {
+    "status",
+    "protocol",
+    "step",
+    "urgency",
+    "facility_level",
+    "facility",
+    "specialist",
+    "missing",
+    "follow_ups",
+    "follow_up_intervals",
+}
+
+
+def load_cases() -> list[tuple[str, dict[str, Any], dict[str, Any]]]:
+    cases = []
+    for path in sorted(CASES_DIR.glob("*.yaml")):
+        document = yaml.safe_load(path.read_text(encoding="utf-8"))
+        for index, case in enumerate(document["cases"]):
+            if "file" in case:
+                patient_text = (REPO_ROOT / case["file"]).read_text(encoding="utf-8")
+                patient = yaml.safe_load(patient_text)
+            else:
+                patient = case["patient"]
+            name = f"{path.stem}[{index}] {case.get('name', '')}".strip()
+            cases.append((name, patient, case["expect"]))
+    return cases
+
+
+CASES = load_cases()
+
+
+def observed(decision: pr.Decision) -> dict[str, Any]:
+    return {
+        "status": decision.status,
+        "protocol": decision.protocol.id if decision.protocol else None,
+        "step": decision.step.id if decision.step else None,
+        "urgency": decision.urgency,
+        "facility_level": decision.facility.level if decision.facility else None,
+        "facility": decision.facility.id if decision.facility else None,
+        "specialist": decision.specialist.id if decision.specialist else None,
+        "missing": decision.missing,
+        "follow_ups": sorted(item.id for item in decision.follow_ups),
+        "follow_up_intervals": {item.id: item.interval_months for item in decision.follow_ups},
+    }
+
+
+@pytest.mark.parametrize(("name", "patient", "expect"), CASES, ids=[case[0] for case in CASES])
+def test_case(
+    shipped_bundle: pr.Bundle,
+    reference_bundle: pr.Bundle,
+    name: str,
+    patient: dict[str, Any],
+    expect: dict[str, Any],
+) -> None:
+    assert set(expect) <= KNOWN_KEYS, f"{name}: unknown expect keys {set(expect) - KNOWN_KEYS}"
+    decision = shipped_bundle.route(patient)
+    got = observed(decision)
+    wanted = dict(expect)
+    if "follow_ups" in wanted:
+        wanted["follow_ups"] = sorted(wanted["follow_ups"])
+    if "follow_up_intervals" in wanted:
+        got["follow_up_intervals"] = {
+            key: got["follow_up_intervals"].get(key) for key in wanted["follow_up_intervals"]
+        }
+    assert {key: got[key] for key in wanted} == wanted, decision.summary()
+    reference = reference_bundle.route(patient).to_dict()
+    assert {k: v for k, v in decision.to_dict().items() if k != "engine"} == {
+        k: v for k, v in reference.items() if k != "engine"
+    }
