@@ -47,6 +47,7 @@ from pedonc_routing.model.documents import (
 )
 from pedonc_routing.routing.network import FacilityNetwork, Need
 from pedonc_routing.source import LogicalPath, SourceMap
+from pedonc_routing.validation.guards import applies_to_issues, step_guard_issues
 from pedonc_routing.validation.issues import Issue
 
 #: Rules per protocol ruleset the durable engine accepts (2 per guard); see engine/durable.py.
@@ -92,7 +93,13 @@ def validate_documents(documents: DocumentSet) -> list[Issue]:
     override_count = {pid: len(s.model.overrides) for pid, s in seen.items()}
     for sourced in seen.values():
         interrupting = sum(override_count.values()) - override_count[sourced.model.id]
-        issues.extend(_protocol_issues(sourced, schema, care, steps_of, interrupting))
+        found = list(_protocol_issues(sourced, schema, care, steps_of, interrupting))
+        issues.extend(found)
+        # Guard analysis reads inputs and constants: only worth it once those are right.
+        if not any(issue.severity == "error" for issue in found):
+            issues.extend(step_guard_issues(sourced, schema.inputs))
+    if not any(issue.severity == "error" for issue in issues):
+        issues.extend(applies_to_issues(list(seen.values()), schema.inputs))
     issues.extend(_facility_issues(documents, care))
     if not any(issue.severity == "error" for issue in issues):
         issues.extend(_routing_issues(documents, seen))

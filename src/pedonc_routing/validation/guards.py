@@ -1,0 +1,272 @@
+"""Checks of the guards of one step, by symbolic analysis (see :mod:`.boxes`).
+
+``G004`` warning, overlap: two transitions of one step, at equal priority, are both true for
+some patient. File order then decides, which is rarely what the author meant.
+
+FAIL::
+
+    next:
+      - {id: young, to: a, when: {input: age_years, lt: 10}, because: ...}
+      - {id: low_wbc, to: b, when: {input: wbc_10e9_l, lt: 50}, because: ...}
+
+    G004 warning: transitions 'young' (line 3) and 'low_wbc' (line 4) of step 's' both hold
+    at priority 0 for this patient: {age_years: 0, observations: {wbc_10e9_l: 0.0}}
+
+PASS: give one a higher ``priority``, or make the guards exclusive (``lt: 10`` / ``gte: 10``).
+
+``G005`` warning, never true: a transition, follow-up or override guard that no complete
+patient satisfies (e.g. ``gte: 2500`` on an input whose range ends at 2000, or
+``all: [{lt: 1}, {gt: 5}]``).
+
+``G006`` error, gap: a step without ``otherwise`` where some complete patient satisfies no
+transition: routing would answer ``no_route``.
+
+FAIL::
+
+    next:
+      - {id: low, to: a, when: {input: wbc_10e9_l, lt: 50}, because: ...}
+      - {id: high, to: b, when: {input: wbc_10e9_l, gt: 50}, because: ...}
+
+    G006 error: no transition of step 's' holds, and it has no `otherwise`, for this
+    patient: {observations: {wbc_10e9_l: 50.0}}
+
+PASS: ``gte: 50`` in the second transition, or an ``otherwise``.
+
+``G007`` warning, protocols overlap: two protocols' ``applies_to`` hold for one child; the
+first in file order is chosen.
+
+``G008`` warning: a guard too complex to analyse within bounds (the check is skipped).
+
+Every counterexample is a patient snippet (``Issue.example``) in the shape of the patient
+state, with each input the guards read; the analysis assumes every input present (a missing
+input is ``needs_data`` at run time, not a gap).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
+
+from pedonc_routing.compiler.facts import InputSpec
+from pedonc_routing.loader.documents import Sourced
+from pedonc_routing.model.conditions import Condition
+from pedonc_routing.model.documents import Protocol
+from pedonc_routing.source import SourceSpan
+from pedonc_routing.validation.boxes import (
+    Dimension,
+    IntervalSet,
+    Space,
+    TooComplex,
+    find_uncovered,
+    intersect_boxes,
+    point_in,
+)
+from pedonc_routing.validation.issues import Issue
+
+BoxList = list[dict[str, IntervalSet]]
+
+
+@dataclass(frozen=True)
+class _Guarded:
+    """A guard to analyse: what it belongs to and where it is."""
+
+    label: str
+    priority: int
+    condition: Condition
+    span: SourceSpan
+
+
+def step_guard_issues(
+    sourced: Sourced[Protocol], inputs: Mapping[str, InputSpec]
+) -> Iterator[Issue]:
+    """G004, G005, G006 (and G008) for every step, override and follow-up of a protocol."""
+    protocol, source_map = sourced.model, sourced.source_map
+    for step_id, step in protocol.steps.items():
+        guards = [
+            _Guarded(
+                transition.id,
+                transition.priority,
+                transition.when,
+                source_map.span(("steps", step_id, "next", index)),
+            )
+            for index, transition in enumerate(step.next)
+        ]
+        yield from _analyse_step(
+            step_id, guards, step.otherwise is None, inputs, source_map.key_span(("steps", step_id))
+        )
+        for index, follow_up in enumerate(step.follow_ups):
+            if follow_up.when is not None:
+                where = source_map.span(("steps", step_id, "follow_ups", index))
+                yield from _never_true(
+                    [_Guarded(follow_up.id, 0, follow_up.when, where)], inputs, "follow-up"
+                )
+    overrides = [
+        _Guarded(o.id, o.priority, o.when, source_map.span(("overrides", index)))
+        for index, o in enumerate(protocol.overrides)
+    ]
+    yield from _never_true(overrides, inputs, "override")
+
+
+def applies_to_issues(
+    protocols: Sequence[Sourced[Protocol]], inputs: Mapping[str, InputSpec]
+) -> Iterator[Issue]:
+    """G007: two protocols that apply to the same child."""
+    selected = [
+        _Guarded(s.model.id, 0, s.model.applies_to, s.source_map.key_span(("applies_to",)))
+        for s in protocols
+        if s.model.applies_to is not None
+    ]
+    space = Space(inputs, [g.condition for g in selected])
+    try:
+        boxes = [space.boxes(guard.condition) for guard in selected]
+    except TooComplex:
+        return
+    for first, second, box in _overlapping_pairs(selected, boxes, space):
+        yield Issue.at(
+            second.span,
+            "G007",
+            f"protocols {first.label!r} ({first.span}) and {second.label!r} both apply to "
+            f"this child; {first.label!r} is chosen (file order): "
+            f"{_brief(space.patient_of(point_in(box, space.dimensions)))}",
+            "warning",
+            example=space.patient_of(point_in(box, space.dimensions)),
+        )
+
+
+def _analyse_step(
+    step_id: str,
+    guards: Sequence[_Guarded],
+    needs_cover: bool,
+    inputs: Mapping[str, InputSpec],
+    step_span: SourceSpan,
+) -> Iterator[Issue]:
+    if not guards:
+        return
+    space = Space(inputs, [guard.condition for guard in guards])
+    try:
+        boxes = [space.boxes(guard.condition) for guard in guards]
+    except TooComplex:
+        yield Issue.at(
+            step_span,
+            "G008",
+            f"the guards of step {step_id!r} are too complex to analyse",
+            "warning",
+        )
+        return
+    for guard, guard_boxes in zip(guards, boxes, strict=True):
+        if not guard_boxes:
+            yield _never_issue(guard, "transition")
+    for first, second, box in _overlapping_pairs(guards, boxes, space):
+        patient = space.patient_of(point_in(box, space.dimensions))
+        yield Issue.at(
+            second.span,
+            "G004",
+            f"transitions {first.label!r} (line {first.span.line}) and {second.label!r} "
+            f"(line {second.span.line}) of step {step_id!r} both hold at priority "
+            f"{first.priority} for this patient: {_brief(patient)}",
+            "warning",
+            example=patient,
+        )
+    if needs_cover:
+        every_box = [box for guard_boxes in boxes for box in guard_boxes]
+        order = _sweep_order(space.dimensions, every_box)
+        point = find_uncovered(every_box, order)
+        if point is not None:
+            full = {name: d.low for name, d in space.dimensions.items()} | point
+            patient = space.patient_of(full)
+            yield Issue.at(
+                step_span,
+                "G006",
+                f"no transition of step {step_id!r} holds, and it has no `otherwise`, "
+                f"for this patient: {_brief(patient)}",
+                example=patient,
+            )
+
+
+def _never_true(
+    guards: Sequence[_Guarded], inputs: Mapping[str, InputSpec], what: str
+) -> Iterator[Issue]:
+    for guard in guards:
+        space = Space(inputs, [guard.condition])
+        try:
+            if not space.boxes(guard.condition):
+                yield _never_issue(guard, what)
+        except TooComplex:
+            continue
+
+
+def _never_issue(guard: _Guarded, what: str) -> Issue:
+    return Issue.at(
+        guard.span,
+        "G005",
+        f"{what} {guard.label!r} can never be true (no patient with plausible values "
+        "satisfies its condition)",
+        "warning",
+    )
+
+
+def _overlapping_pairs(
+    guards: Sequence[_Guarded], boxes: Sequence[BoxList], space: Space
+) -> Iterator[tuple[_Guarded, _Guarded, dict[str, IntervalSet]]]:
+    """Pairs of guards at equal priority with a common patient, each pair once.
+
+    Boxes are swept along the dimension most boxes constrain: only boxes whose extents
+    there overlap are intersected, so guards that partition a range cost O(n log n).
+    """
+    flat = [(index, box) for index, guard_boxes in enumerate(boxes) for box in guard_boxes]
+    if not flat:
+        return
+    order = _sweep_order(space.dimensions, [box for _, box in flat])
+    axis = order[0] if order else None
+
+    def extent(box: Mapping[str, IntervalSet]) -> tuple[int, int]:
+        if axis is None or axis.name not in box:
+            return (axis.low, axis.high) if axis is not None else (0, 0)
+        parts = box[axis.name].parts
+        return parts[0][0], parts[-1][1]
+
+    ranked = sorted(((extent(box), index, box) for index, box in flat), key=lambda e: e[0])
+    active: list[tuple[tuple[int, int], int, dict[str, IntervalSet]]] = []
+    reported: set[tuple[int, int]] = set()
+    for span, index, box in ranked:
+        active = [entry for entry in active if entry[0][1] >= span[0]]
+        for _, other, other_box in active:
+            pair = (min(index, other), max(index, other))
+            if other == index or pair in reported:
+                continue
+            if guards[index].priority != guards[other].priority:
+                continue
+            both = intersect_boxes(box, other_box)
+            if both is not None:
+                reported.add(pair)
+                yield guards[pair[0]], guards[pair[1]], both
+        active.append((span, index, box))
+
+
+def _sweep_order(
+    dimensions: Mapping[str, Dimension], boxes: Sequence[Mapping[str, IntervalSet]]
+) -> list[Dimension]:
+    """Dimensions ordered by how many boxes constrain them, then by how finely (distinct
+    bounds): sweeping the finest axis keeps few boxes active at once."""
+    counts = dict.fromkeys(dimensions, 0)
+    bounds: dict[str, set[int]] = {name: set() for name in dimensions}
+    for box in boxes:
+        for name, allowed in box.items():
+            counts[name] = counts.get(name, 0) + 1
+            bounds.setdefault(name, set()).update(low for low, _ in allowed.parts)
+    return sorted(
+        dimensions.values(),
+        key=lambda d: (-counts.get(d.name, 0), -len(bounds.get(d.name, ())), d.name),
+    )
+
+
+def _brief(patient: Mapping[str, object]) -> str:
+    """A one-line rendering of a patient snippet for the issue message."""
+    parts = []
+    for key, value in patient.items():
+        if isinstance(value, Mapping):
+            inner = ", ".join(f"{k}: {v}" for k, v in value.items())
+            parts.append(f"{key}: {{{inner}}}")
+        else:
+            parts.append(f"{key}: {value}")
+    return "{" + ", ".join(parts) + "}"
