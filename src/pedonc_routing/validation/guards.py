@@ -18,8 +18,9 @@ PASS: give one a higher ``priority``, or make the guards exclusive (``lt: 10`` /
 patient satisfies (e.g. ``gte: 2500`` on an input whose range ends at 2000, or
 ``all: [{lt: 1}, {gt: 5}]``).
 
-``G006`` error, gap: a step without ``otherwise`` where some complete patient satisfies no
-transition: routing would answer ``no_route``.
+``G006`` warning, gap: a step without ``otherwise`` where some complete patient satisfies
+no transition: routing would answer ``no_route`` (explained, never a guess). A warning, like
+overlaps, so a pathway under construction still loads; ``validate --strict`` fails on it.
 
 FAIL::
 
@@ -27,7 +28,7 @@ FAIL::
       - {id: low, to: a, when: {input: wbc_10e9_l, lt: 50}, because: ...}
       - {id: high, to: b, when: {input: wbc_10e9_l, gt: 50}, because: ...}
 
-    G006 error: no transition of step 's' holds, and it has no `otherwise`, for this
+    G006 warning: no transition of step 's' holds, and it has no `otherwise`, for this
     patient: {observations: {wbc_10e9_l: 50.0}}
 
 PASS: ``gte: 50`` in the second transition, or an ``otherwise``.
@@ -179,6 +180,7 @@ def _analyse_step(
                 "G006",
                 f"no transition of step {step_id!r} holds, and it has no `otherwise`, "
                 f"for this patient: {_brief(patient)}",
+                "warning",
                 example=patient,
             )
 
