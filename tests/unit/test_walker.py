@@ -242,9 +242,16 @@ def assert_routed(decision: pr.Decision, protocol_id: str, step_id: str) -> None
 
 
 def test_bundle_has_only_warnings(walker_bundle: pr.Bundle) -> None:
-    # scenario steps are entered by position, so some are unreachable from the entry (G001)
+    # scenario steps are entered by position, so some are unreachable from the entry (G001);
+    # 'by_order' overlaps on purpose (G004) and 'dead_end' has a gap on purpose (G006)
     assert walker_bundle.report.ok
-    assert {issue.code for issue in walker_bundle.report.issues} <= {"G001"}
+    assert {issue.code for issue in walker_bundle.report.issues} == {"G001", "G004", "G006"}
+    guard_issues = {
+        (issue.code, issue.message.split("step ")[1].split()[0])
+        for issue in walker_bundle.report.issues
+        if issue.code in ("G004", "G006")
+    }
+    assert guard_issues == {("G004", "'by_order'"), ("G006", "'dead_end'")}
 
 
 def test_priority_beats_file_order(walker_bundle: pr.Bundle) -> None:
