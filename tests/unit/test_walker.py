@@ -245,13 +245,20 @@ def test_bundle_has_only_warnings(walker_bundle: pr.Bundle) -> None:
     # scenario steps are entered by position, so some are unreachable from the entry (G001);
     # 'by_order' overlaps on purpose (G004) and 'dead_end' has a gap on purpose (G006)
     assert walker_bundle.report.ok
-    assert {issue.code for issue in walker_bundle.report.issues} == {"G001", "G004", "G006"}
+    # and the scenarios of priority and file order shadow their later transitions on purpose
+    # for complete patients (G009)
+    codes = {issue.code for issue in walker_bundle.report.issues}
+    assert codes == {"G001", "G004", "G006", "G009"}
     guard_issues = {
         (issue.code, issue.message.split("step ")[1].split()[0])
         for issue in walker_bundle.report.issues
         if issue.code in ("G004", "G006")
     }
     assert guard_issues == {("G004", "'by_order'"), ("G006", "'dead_end'")}
+    never_chosen = {
+        issue.message.split("'")[1] for issue in walker_bundle.report.issues if issue.code == "G009"
+    }
+    assert never_chosen == {"low_first", "second", "lineage_later"}
 
 
 def test_priority_beats_file_order(walker_bundle: pr.Bundle) -> None:

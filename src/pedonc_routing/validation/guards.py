@@ -36,6 +36,10 @@ PASS: ``gte: 50`` in the second transition, or an ``otherwise``.
 ``G007`` warning, protocols overlap: two protocols' ``applies_to`` hold for one child; the
 first in file order is chosen.
 
+``G009`` warning, never chosen: a transition some patient satisfies, but every such patient
+is taken by transitions ranked before it (e.g. an age band ``lt: 10`` listed after
+``lt: 18`` at equal priority: inclusive/exclusive and ordering mistakes in bands show here).
+
 ``G008`` warning: a guard too complex to analyse within bounds (the check is skipped).
 
 Every counterexample is a patient snippet (``Issue.example``) in the shape of the patient
@@ -168,6 +172,7 @@ def _analyse_step(
             "warning",
             example=patient,
         )
+    yield from _shadowed(guards, boxes, space)
     if needs_cover:
         every_box = [box for guard_boxes in boxes for box in guard_boxes]
         order = _sweep_order(space.dimensions, every_box)
@@ -182,6 +187,41 @@ def _analyse_step(
                 f"for this patient: {_brief(patient)}",
                 "warning",
                 example=patient,
+            )
+
+
+def _shadowed(
+    guards: Sequence[_Guarded], boxes: Sequence[BoxList], space: Space
+) -> Iterator[Issue]:
+    """G009: a transition that some patient satisfies, but every such patient is taken by a
+    transition ranked before it (higher priority, or equal priority earlier in the file)."""
+    ranked = sorted(range(len(guards)), key=lambda i: -guards[i].priority)  # stable: file order
+    rank = {index: position for position, index in enumerate(ranked)}
+    earlier: dict[int, set[int]] = {index: set() for index in range(len(guards))}
+    for first, second, _ in _overlapping_pairs(guards, boxes, space, any_priority=True):
+        a, b = guards.index(first), guards.index(second)
+        before, after = (a, b) if rank[a] < rank[b] else (b, a)
+        earlier[after].add(before)
+    for index, guard in enumerate(guards):
+        if not boxes[index] or not earlier[index]:
+            continue
+        prior = [box for other in earlier[index] for box in boxes[other]]
+        reachable = False
+        for box in boxes[index]:
+            # Points outside this box count as covered, so an uncovered point lies in it.
+            outside = space.complement([box])
+            order = _sweep_order(space.dimensions, [*prior, *outside])
+            if find_uncovered([*prior, *outside], order) is not None:
+                reachable = True
+                break
+        if not reachable:
+            names = ", ".join(repr(guards[other].label) for other in sorted(earlier[index]))
+            yield Issue.at(
+                guard.span,
+                "G009",
+                f"transition {guard.label!r} is never chosen: every patient it matches is "
+                f"taken first by {names} (higher priority or earlier in the file)",
+                "warning",
             )
 
 
@@ -208,7 +248,11 @@ def _never_issue(guard: _Guarded, what: str) -> Issue:
 
 
 def _overlapping_pairs(
-    guards: Sequence[_Guarded], boxes: Sequence[BoxList], space: Space
+    guards: Sequence[_Guarded],
+    boxes: Sequence[BoxList],
+    space: Space,
+    *,
+    any_priority: bool = False,
 ) -> Iterator[tuple[_Guarded, _Guarded, dict[str, IntervalSet]]]:
     """Pairs of guards at equal priority with a common patient, each pair once.
 
@@ -236,7 +280,7 @@ def _overlapping_pairs(
             pair = (min(index, other), max(index, other))
             if other == index or pair in reported:
                 continue
-            if guards[index].priority != guards[other].priority:
+            if not any_priority and guards[index].priority != guards[other].priority:
                 continue
             both = intersect_boxes(box, other_box)
             if both is not None:
