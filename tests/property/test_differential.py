@@ -176,7 +176,7 @@ def patients(draw: st.DrawFn, bundle: pr.Bundle) -> dict[str, Any]:
     constants = guard_constants(bundle)
     groups: dict[str, dict[str, Any]] = {"observations": {}, "exposures": {}}
     for name, spec in schema.inputs.items():
-        if spec.builtin or not draw(st.booleans()):
+        if spec.builtin or spec.group == "derived" or not draw(st.booleans()):
             continue
         groups[spec.group][name] = draw(value_strategy(spec, constants.get(name, set())))
     steps = sorted(
