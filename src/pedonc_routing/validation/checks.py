@@ -333,6 +333,7 @@ def _graph_issues(sourced: Sourced[Protocol], interrupting: int) -> Iterator[Iss
             "G003",
             f"passthrough steps form a cycle: {ring}",
         )
+    yield from _trapping_cycles(protocol, source_map, graph)
     guards = len(graph.guards) + interrupting
     rules = 2 * guards
     if rules > MAX_ENGINE_RULES:
@@ -342,6 +343,30 @@ def _graph_issues(sourced: Sourced[Protocol], interrupting: int) -> Iterator[Iss
             f"{guards} guards (overrides included) make {rules} engine rules, above the safe "
             f"{MAX_ENGINE_RULES} for durable-rules; split the protocol",
         )
+
+
+def _trapping_cycles(
+    protocol: Protocol, source_map: SourceMap, graph: PathwayGraph
+) -> Iterator[Issue]:
+    """G010: steps that lead only to each other, none of them an ending step: a child who
+    enters is never routed out ("continue the phase" loops are fine when the phase also has
+    a transition out)."""
+    for component in nx.strongly_connected_components(graph.graph):
+        steps = sorted(node for node in component if node in protocol.steps)
+        if not steps:
+            continue
+        looped = len(component) > 1 or graph.graph.has_edge(steps[0], steps[0])
+        leaves = any(
+            target not in component for step in steps for target in graph.graph.successors(step)
+        )
+        ends = any(protocol.steps[step].kind in ENDING_KINDS for step in steps)
+        if looped and not leaves and not ends:
+            yield Issue.at(
+                source_map.key_span(("steps", steps[0])),
+                "G010",
+                f"steps {', '.join(repr(s) for s in steps)} only lead to each other and none "
+                "ends the pathway: a child who enters is never routed out",
+            )
 
 
 def _target_issues(
@@ -604,6 +629,7 @@ def _routing_issues(
         (facility, "") for sourced in documents.registries for facility in sourced.model.facilities
     ]
     network = FacilityNetwork(facilities, [], [])
+    regions = sorted({c.region for s in documents.catchments for c in s.model.catchments})
     for sourced in protocols.values():
         for step_id, step in sourced.model.steps.items():
             if step.passthrough:
@@ -611,7 +637,19 @@ def _routing_issues(
             need = Need.of(step)
             if need.min_level == "primary" and need.setting == "outpatient":
                 continue  # the attached polyclinic provides it
-            if not network.capable(need):
+            capable = network.capable(need)
+            if capable and need.urgency == "emergency":
+                covered = {facility.region for facility in capable}
+                uncovered = [region for region in regions if region not in covered]
+                if uncovered:
+                    yield Issue.at(
+                        sourced.source_map.span(("steps", step_id, "care")),
+                        "F003",
+                        f"emergency step {step_id!r}: no facility in {', '.join(uncovered)} "
+                        "can provide it, so children there travel to another region",
+                        "warning",
+                    )
+            if not capable:
                 yield Issue.at(
                     sourced.source_map.span(("steps", step_id, "care")),
                     "F001",
