@@ -1,4 +1,4 @@
-"""``pedonc-routing``: validate protocols, route a patient, draw a pathway.
+"""``pedonc-routing``: validate protocols, route a patient, draw a pathway, export schemas.
 
 Exit codes: 0 success (validate: no errors), 1 validation errors or a patient that cannot be
 routed because its data is invalid, 2 usage or I/O error.
@@ -12,12 +12,16 @@ from pathlib import Path
 from typing import Any
 
 import click
+import yaml
 
 from pedonc_routing.bundle import Bundle, load_bundle, validate
 from pedonc_routing.decision.model import Decision
 from pedonc_routing.errors import PatientDataError, UnknownProtocolError, ValidationFailed
+from pedonc_routing.interop.json_schema import all_schemas, write_schemas
+from pedonc_routing.interop.sarif import to_sarif
 from pedonc_routing.loader.yaml_reader import read_yaml_file
 from pedonc_routing.render.diagram import to_dot, to_mermaid
+from pedonc_routing.validation.issues import Issue
 
 EXIT_OK, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
 
@@ -30,7 +34,13 @@ def main() -> None:
 
 @main.command("validate")
 @click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
-@click.option("--format", "output_format", type=click.Choice(["text", "json"]), default="text")
+@click.option(
+    "--format",
+    "output_format",
+    type=click.Choice(["text", "json", "sarif"]),
+    default="text",
+    help="text: one line per issue; json: the report; sarif: SARIF 2.1.0 for code scanning.",
+)
 @click.option("--strict", is_flag=True, help="Warnings fail too (exit 1).")
 def validate_command(paths: tuple[Path, ...], output_format: str, strict: bool) -> None:
     """Validate protocol bundles (default: the shipped protocols)."""
@@ -41,15 +51,51 @@ def validate_command(paths: tuple[Path, ...], output_format: str, strict: bool) 
     report = validate(list(paths) if paths else None)
     if output_format == "json":
         click.echo(json.dumps(report.to_dict(), ensure_ascii=False, indent=2))
+    elif output_format == "sarif":
+        click.echo(json.dumps(to_sarif(report), ensure_ascii=False, indent=2))
     else:
         for issue in report.issues:
-            click.echo(str(issue))
+            click.echo(format_issue(issue))
         click.echo(
             f"{len(report.errors)} error(s), {len(report.warnings)} warning(s)",
             err=bool(report.issues),
         )
     failed = not report.ok or (strict and report.warnings)
     sys.exit(EXIT_FINDINGS if failed else EXIT_OK)
+
+
+def format_issue(issue: Issue) -> str:
+    """The issue line, then its counterexample patient (if any) as indented YAML.
+
+    A guard overlap or gap is easiest to fix when the author sees the concrete child that
+    triggers it, in the same shape as a patient file.
+    """
+    if issue.example is None:
+        return str(issue)
+    snippet = yaml.safe_dump(issue.example, sort_keys=True, allow_unicode=True)
+    indented = "\n".join(f"    {line}" for line in snippet.rstrip("\n").splitlines())
+    return f"{issue}\n    example patient:\n{indented}"
+
+
+@main.command("schema")
+@click.option(
+    "--output",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Folder to write KIND.schema.json files into (created if missing).",
+)
+def schema_command(output: Path | None) -> None:
+    """Export JSON Schemas of the YAML kinds and the patient state (for editors)."""
+    if output is None:
+        click.echo(json.dumps(all_schemas(), ensure_ascii=False, indent=2))
+        return
+    try:
+        written = write_schemas(output)
+    except OSError as error:
+        click.echo(f"error: cannot write schemas to {output}: {error}", err=True)
+        sys.exit(EXIT_USAGE)
+    for path in written:
+        click.echo(str(path))
 
 
 def _load(protocols: Path | None) -> Bundle:

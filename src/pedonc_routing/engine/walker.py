@@ -137,21 +137,22 @@ class _Walk:
         return self._advance(protocol, step, position.step, hops=0)
 
     def _start(self) -> Decision:
+        """Choose the protocol whose ``applies_to`` holds.
+
+        A protocol whose guard is *true* is chosen even when another one is unknown for lack
+        of data: three-valued logic is monotone (a true guard stays true however the missing
+        inputs turn out), and protocols that could both apply are reported by the validator
+        (G007), so no completion of the data could make the other one apply instead.
+        Only when none is true and some are unknown is the answer ``needs_data``.
+        """
         truth = self.truth(self.bundle.selector)
-        unknown: set[str] = set()
+        unknown: dict[str, set[str]] = {}
         for protocol_id in self.bundle.selection_order:
             key = applies_key(protocol_id)
             value = truth(key)
             if value is None:
-                unknown |= self.missing_of(self.bundle.selector.by_key[key].inputs)
+                unknown[protocol_id] = self.missing_of(self.bundle.selector.by_key[key].inputs)
             elif value:
-                if unknown:
-                    self.explain(
-                        "applies_to",
-                        self.bundle.protocols[protocol_id].applies_span,
-                        "an earlier protocol may apply; it needs: " + ", ".join(sorted(unknown)),
-                    )
-                    return self._decision("needs_data", None, None, None, missing=unknown)
                 protocol = self.bundle.protocols[protocol_id]
                 self.explain(
                     f"{protocol_id}.applies_to",
@@ -161,24 +162,19 @@ class _Walk:
                 )
                 entry = protocol.graph.steps[protocol.model.entry]
                 return self._arrive(protocol, entry, None, hops=0)
-        sources = ", ".join(
-            self.bundle.protocols[pid].applies_span for pid in self.bundle.selection_order
-        )
-        selection_inputs = ("icd10", "icdo3_morphology", "age_years")
-        if unknown:
+        for protocol_id in self.bundle.selection_order:
+            missing = unknown.get(protocol_id)
             self.explain(
-                "applies_to",
-                sources,
-                "which protocol applies cannot be decided without: " + ", ".join(sorted(unknown)),
-                selection_inputs,
+                f"{protocol_id}.applies_to",
+                self.bundle.protocols[protocol_id].applies_span,
+                f"protocol {protocol_id!r} may apply; deciding needs: {', '.join(sorted(missing))}"
+                if missing is not None
+                else f"protocol {protocol_id!r} does not apply",
+                self.bundle.selector.by_key[applies_key(protocol_id)].inputs,
             )
-            return self._decision("needs_data", None, None, None, missing=unknown)
-        self.explain(
-            "applies_to",
-            sources,
-            "no protocol applies to this child's diagnosis and age",
-            selection_inputs,
-        )
+        if unknown:
+            missing_all = set().union(*unknown.values())
+            return self._decision("needs_data", None, None, None, missing=missing_all)
         return self._decision("not_applicable", None, None, None)
 
     def _override(self, protocol: CompiledProtocol) -> Decision | None:

@@ -11,10 +11,12 @@ stable and listed in docs/checks.md:
   plausible range, ``T003`` enum value not declared, ``T004`` input not listed in the
   protocol's ``inputs``, ``T005`` constant more precise than the input, ``T006`` bad code
   pattern
-- ``G001`` unreachable step, ``G002`` dead end, ``G003`` passthrough cycle
+- ``G001`` unreachable step, ``G002`` dead end, ``G003`` passthrough cycle, ``G010`` cycle
+  with no exit (``G004``-``G009``: see :mod:`.guards`)
 - ``C001`` protocol without sources, ``C002`` text missing a language, ``C003`` reviewed
   protocol without reviewer and date
-- ``F001`` no facility can provide a step, ``F002`` region without a catchment
+- ``F001`` no facility can provide a step, ``F002`` region without a catchment, ``F003``
+  emergency step that no facility in some region can provide
 - ``E001`` protocol too large for the durable-rules engine
 """
 
@@ -366,6 +368,7 @@ def _trapping_cycles(
                 "G010",
                 f"steps {', '.join(repr(s) for s in steps)} only lead to each other and none "
                 "ends the pathway: a child who enters is never routed out",
+                "warning",
             )
 
 
