@@ -573,8 +573,9 @@ def net_bundle(
         },
     )
     bundle = pr.load_bundle(root, engine=request.param)
-    # the other 19 regions have no catchment here: warnings only
-    assert {issue.code for issue in bundle.report.issues} <= {"F002", "G001"}
+    # the other 19 regions have no catchment here, and the scenario steps loop on
+    # themselves: warnings only
+    assert {issue.code for issue in bundle.report.issues} <= {"F002", "G001", "G010"}
     return bundle
 
 
