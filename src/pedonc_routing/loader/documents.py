@@ -94,7 +94,8 @@ def _collect_files(paths: Sequence[Path]) -> tuple[list[tuple[Path, str]], list[
     files: list[tuple[Path, str]] = []
     issues: list[Issue] = []
     for root in paths:
-        label = "protocols" if root.name == "_protocols" else root.name
+        name = root.resolve().name if root.name in ("", ".", "..") else root.name
+        label = "protocols" if name == "_protocols" else name
         if root.is_dir():
             found = sorted(
                 path
