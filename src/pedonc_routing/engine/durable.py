@@ -213,6 +213,51 @@ def encode_facts(
     return encoded
 
 
+#: Nested ``$and``/``$or`` groups durable-rules accepts in one rule (measured: 16 groups
+#: fail with error 113 whatever the shape, 15 work; our ``pr`` wrapper is one of them).
+MAX_GROUPS = 15
+
+Plan = str | tuple[str, list["Plan"]]  # a rule name, or ("$and" | "$or", sub-plans)
+
+
+@dataclass(frozen=True)
+class _Split:
+    """A guard's certainly-true or certainly-false expression spread over several rules."""
+
+    guard_key: str
+    truth: bool
+    plan: Plan
+
+
+def _groups(expression: Expression) -> int:
+    """Nested ``$and``/``$or`` groups in an expression."""
+    for operator in ("$and", "$or"):
+        if operator in expression:
+            return 1 + sum(_groups(part) for part in expression[operator])
+    return 0
+
+
+def _plan(expression: Expression, name: str, rules: dict[str, Any]) -> Plan:
+    """Rules for ``expression`` (added to ``rules``) and how their firing combines."""
+    if _groups(expression) + 1 <= MAX_GROUPS:  # + 1: the rule's own {"$and": [pr, ...]}
+        rules[name] = {"all": [{"m": {"$and": [{"pr": 1}, expression]}}]}
+        return name
+    operator = "$and" if "$and" in expression else "$or"
+    return (
+        operator,
+        [_plan(part, f"{name}_{index}", rules) for index, part in enumerate(expression[operator])],
+    )
+
+
+def _holds(plan: Plan, fired: set[str]) -> bool:
+    if isinstance(plan, str):
+        return plan in fired
+    operator, parts = plan
+    if operator == "$and":
+        return all(_holds(part, fired) for part in parts)
+    return any(_holds(part, fired) for part in parts)
+
+
 @dataclass
 class _Ruleset:
     """A created durable-rules ruleset and its pool of session ids, shared process-wide by
@@ -230,6 +275,7 @@ class _TableRuleset:
     ruleset: _Ruleset
     rule_keys: dict[str, tuple[str, bool]]  # rule name -> (guard key, truth when it fires)
     fields: dict[str, InputSpec]
+    splits: tuple[_Split, ...] = ()
 
 
 _registry: dict[str, _Ruleset] = {}
@@ -251,17 +297,29 @@ class DurableEvaluator:
         """Build (or reuse) the table's ruleset now rather than on first use."""
         self._ruleset(table)
 
-    def definition(self, table: GuardTable) -> tuple[dict[str, Any], dict[str, tuple[str, bool]]]:
-        """The ruleset definition durable-rules receives, and what each rule means."""
+    def definition(
+        self, table: GuardTable
+    ) -> tuple[dict[str, Any], dict[str, tuple[str, bool]], list[_Split]]:
+        """The ruleset definition durable-rules receives, and what each rule means.
+
+        A guard whose expression fits one rule maps rule -> (guard key, truth). A larger one
+        is split at its top ``$or``/``$and`` into several rules, and its truth is combined
+        from the rules that fired (:class:`_Split`), since durable-rules refuses a rule with
+        more than :data:`MAX_GROUPS` nested ``$and``/``$or`` groups.
+        """
         rules: dict[str, Any] = {}
         keys: dict[str, tuple[str, bool]] = {}
+        splits: list[_Split] = []
         for index, guard in enumerate(table.guards):
             true, false = self._compiler.both(guard.condition)
             for suffix, expression, truth in (("t", true, True), ("f", false, False)):
                 name = f"g{index}{suffix}"
-                rules[name] = {"all": [{"m": {"$and": [{"pr": 1}, expression]}}]}
-                keys[name] = (guard.key, truth)
-        return rules, keys
+                plan = _plan(expression, name, rules)
+                if isinstance(plan, str):
+                    keys[plan] = (guard.key, truth)
+                else:
+                    splits.append(_Split(guard.key, truth, plan))
+        return rules, keys, splits
 
     def _ruleset(self, table: GuardTable) -> _TableRuleset:
         found = self._tables.get(table.name)
@@ -271,7 +329,7 @@ class DurableEvaluator:
             found = self._tables.get(table.name)
             if found is not None:
                 return found
-            rules, keys = self.definition(table)
+            rules, keys, splits = self.definition(table)
             if len(rules) > MAX_RULES:
                 raise EngineError(
                     f"{table.name}: {len(rules)} rules exceed the safe size {MAX_RULES} "
@@ -291,16 +349,21 @@ class DurableEvaluator:
                     _registry[name] = ruleset
             # Identical definitions may come from tables with other guard keys (a renamed
             # step, another protocol id): rule names map to *this* table's keys.
-            view = _TableRuleset(ruleset, keys, fields)
+            view = _TableRuleset(ruleset, keys, fields, tuple(splits))
             self._tables[table.name] = view
             return view
 
     def evaluate(self, table: GuardTable, facts: Mapping[str, FactValue]) -> Callable[[str], Truth]:
         view = self._ruleset(table)
         results: dict[str, bool] = {}
-        for rule in _matches(view.ruleset, encode_facts(facts, view.fields)):
-            key, truth = view.rule_keys[rule]
-            results[key] = truth
+        fired = _matches(view.ruleset, encode_facts(facts, view.fields))
+        for rule in fired:
+            meaning = view.rule_keys.get(rule)
+            if meaning is not None:
+                results[meaning[0]] = meaning[1]
+        for split in view.splits:
+            if _holds(split.plan, fired):
+                results[split.guard_key] = split.truth
         return results.get
 
 
