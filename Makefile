@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint typecheck bench wheel clean
+.PHONY: demo test lint typecheck bench wheel clean docs-checks
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -38,6 +38,10 @@ typecheck: $(STAMP)
 ## bench: routing latency, durable-rules engine vs reference evaluator
 bench: $(STAMP)
 	$(BIN)/python bench/route_bench.py
+
+## docs-checks: regenerate docs/checks.md from the checks' docstrings
+docs-checks: $(STAMP)
+	$(BIN)/python -m pedonc_routing.validation.checks_doc > docs/checks.md
 
 wheel: $(STAMP)
 	$(BIN)/python -m pip wheel --quiet --no-deps -w dist .

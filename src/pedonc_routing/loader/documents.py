@@ -1,8 +1,46 @@
-"""Read a folder (or files) of YAML into typed documents with source maps.
+r"""Read a folder (or files) of YAML into typed documents with source maps.
 
 Each file is read safely (:mod:`.yaml_reader`), its ``kind`` picks the model, and pydantic's
 errors are mapped back onto ``file:line:col`` through the source map. Never raises on bad
 content: every problem is an :class:`Issue`.
+
+### S001 error: the document does not fit its kind
+
+The file is not a mapping, misses a required key, has an unknown key, or a value has the
+wrong type or value. The message names the path inside the document.
+
+FAIL:
+
+```yaml
+status: approved
+```
+
+```
+demo.yaml:4:9: S001 error: status: Input should be 'draft' or 'reviewed'
+```
+
+Other forms:
+
+```
+demo.yaml:11:1: S001 error: colour: unknown key 'colour'
+demo.yaml:1:1: S001 error: document: missing entry
+```
+
+Fix: follow [authoring.md](authoring.md) for the document's `kind`.
+
+### S002 error: unknown document kind
+
+FAIL:
+
+```yaml
+kind: protocl
+```
+
+```
+demo.yaml:1:7: S002 error: unknown document kind 'protocl' (one of: vocabulary, care_catalogue, protocol, facility_registry, catchments, referral_links); did you mean 'protocol'?
+```
+
+Fix: use one of the listed kinds.
 """
 
 from __future__ import annotations

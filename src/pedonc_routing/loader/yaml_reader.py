@@ -1,9 +1,144 @@
-"""Read one YAML file safely into plain data plus a source map.
+r"""Read one YAML file safely into plain data plus a source map.
 
 The file is *composed* (parsed into nodes) by a :class:`yaml.SafeLoader` subclass that refuses
 explicit tags, bounds aliases and nesting depth, and then *constructed* by our own walk over the
 nodes, which records the 1-based position of every node under its logical path and reports
 duplicate keys. Nothing here raises on bad content: problems become :class:`Issue` records.
+
+### Y001 error: not valid YAML
+
+The file is empty, has a syntax error, or holds a value that cannot be built (for example a
+timestamp out of range).
+
+FAIL (`demo.yaml`, a new line 3):
+
+```yaml
+id: [demo
+```
+
+```
+demo.yaml:3:3: Y001 error: YAML syntax: expected ',' or ']', but got ':'
+```
+
+An empty file gives `empty.yaml:1:1: Y001 error: the file is empty`.
+
+Fix: correct the syntax at the position shown. Remove empty `.yaml` files from the folder.
+
+### Y002 error: duplicate key
+
+FAIL:
+
+```yaml
+version: "1"
+version: "2"
+```
+
+```
+demo.yaml:4:1: Y002 error: duplicate key 'version' (first at line 3)
+```
+
+Fix: keep one of the two keys. (Plain YAML loaders silently keep the last one; this library
+refuses.)
+
+### Y003 error: tag or merge key
+
+Explicit tags other than the plain YAML types (`!!python/...`, custom `!tags`) and merge keys
+(`<<`) are refused.
+
+FAIL:
+
+```yaml
+version: !!python/name:os.system "1"
+```
+
+```
+demo.yaml:3:10: Y003 error: tag 'tag:yaml.org,2002:python/name:os.system' is not allowed
+```
+
+A merge key gives `Y003 error: merge keys ('<<') are not allowed`.
+
+Fix: remove the tag; write merged mappings out in full.
+
+### Y004 error: too many aliases
+
+A file may use at most 16 aliases (`*name`).
+
+FAIL:
+
+```yaml
+x: &a 1
+y0: *a
+y1: *a
+# ... 17 aliases in all
+```
+
+```
+demo.yaml:23:6: Y004 error: more than 16 aliases: anchors/aliases are bounded (write the value out instead)
+```
+
+Fix: write the values out.
+
+### Y005 error: nesting too deep
+
+At most 64 levels of nesting.
+
+FAIL:
+
+```yaml
+deep: [[[[[[ ... 70 levels ... ]]]]]]
+```
+
+```
+demo.yaml:6:70: Y005 error: nesting deeper than 64 levels is not allowed
+```
+
+Fix: flatten the structure.
+
+### Y006 error: too large
+
+A file larger than 4 MiB (4,194,304 bytes), a file with more than 200,000 YAML nodes, or a
+bundle with more than 500 YAML files.
+
+FAIL: a 5 MiB file `big.yaml`.
+
+```
+big.yaml:1:1: Y006 error: file larger than 4194304 bytes
+```
+
+Fix: split the file or the bundle.
+
+### Y007 error: complex mapping key
+
+Mapping keys must be plain scalars.
+
+FAIL:
+
+```yaml
+? [a, b]
+: 1
+```
+
+```
+demo.yaml:6:3: Y007 error: mapping keys must be plain scalars
+```
+
+Fix: use a string key.
+
+### Y008 error: cannot read
+
+The path does not exist, the file cannot be read, it is not UTF-8, or it holds a NUL byte.
+
+FAIL: a file `notes.yaml` with the bytes `kind: \xff\xfe`.
+
+```
+notes.yaml:1:1: Y008 error: not UTF-8 text (byte 6)
+```
+
+A missing path passed to `pr.validate` gives `Y008 error: no such file or folder`. (The CLI
+checks paths first and exits `2`.)
+
+Fix: save the file as UTF-8; keep non-YAML files out of the bundle or give them another
+extension.
 """
 
 from __future__ import annotations

@@ -1,23 +1,494 @@
-"""Stage 2, validation: cross-file checks over the modelled documents.
+r"""Stage 2, validation: cross-file checks over the modelled documents.
 
-Every check reports :class:`Issue` records and never raises on bad content. The codes are
-stable and listed in docs/checks.md:
+Every check reports :class:`Issue` records and never raises on bad content. The sections
+below are the reference of each code, rendered into docs/checks.md by
+:mod:`pedonc_routing.validation.checks_doc`; the guard analysis codes (G004-G009) are in
+:mod:`.guards`, the reading codes in :mod:`pedonc_routing.loader`.
 
-- ``S003`` bundle shape (exactly one vocabulary and one care catalogue)
-- ``R001`` unknown step, ``R002`` unknown input, ``R003`` unknown capability,
-  ``R004`` unknown specialist, ``R005`` unknown facility, ``R006`` unknown region,
-  ``R007`` unknown protocol, ``R008`` unknown source, ``R009`` duplicate id
-- ``T001`` operator does not fit the input's type, ``T002`` constant outside the input's
-  plausible range, ``T003`` enum value not declared, ``T004`` input not listed in the
-  protocol's ``inputs``, ``T005`` constant more precise than the input, ``T006`` bad code
-  pattern
-- ``G001`` unreachable step, ``G002`` dead end, ``G003`` passthrough cycle, ``G010`` cycle
-  with no exit (``G004``-``G009``: see :mod:`.guards`)
-- ``C001`` protocol without sources, ``C002`` text missing a language, ``C003`` reviewed
-  protocol without reviewer and date
-- ``F001`` no facility can provide a step, ``F002`` region without a catchment, ``F003``
-  emergency step that no facility in some region can provide
-- ``E001`` protocol too large for the durable-rules engine
+### S003 error: bundle shape
+
+A bundle has exactly one `vocabulary` and one `care_catalogue`, at most one `routing_rules`,
+and at least one `protocol`.
+
+FAIL: a second care catalogue `care2.yaml` in the folder.
+
+```
+care2.yaml:1:7: S003 error: a bundle has one care_catalogue; the first is care.yaml
+```
+
+A bundle with no protocol gives `S003 error: the bundle has no protocol`.
+
+Fix: remove the extra document, or validate the two bundles separately.
+
+### C001 error: protocol without sources
+
+FAIL:
+
+```yaml
+sources: []
+```
+
+```
+demo.yaml:2:5: C001 error: protocol cites no sources
+```
+
+Fix: add the sources the protocol's statements rest on.
+
+### C002 warning: text missing a language
+
+A `title`, `family_info` or follow-up `title` lacks `ru` or `kk` (`en` is required by the
+model: its absence is `S001`).
+
+FAIL:
+
+```yaml
+title: {en: "Demo", ru: "Демо"}
+```
+
+```
+demo.yaml:5:8: C002 warning: title has no text in kk
+```
+
+Fix: add the translation. Until then the decision falls back to English.
+
+### C003 error: reviewed protocol without reviewer and date
+
+FAIL:
+
+```yaml
+status: reviewed
+reviewed_by: null
+```
+
+```
+demo.yaml:4:9: C003 error: a reviewed protocol needs reviewed_by and reviewed_on
+```
+
+Fix: fill in `reviewed_by` and `reviewed_on`, or keep `status: draft`. Only local clinical
+governance may mark a protocol reviewed.
+
+### E001 error: protocol too large for durable-rules
+
+Each guard becomes two durable-rules rules (see [engine.md](engine.md)). A protocol whose
+guards (transitions and conditional follow-ups) make more than 1,000 rules is refused,
+because durable-rules hangs, holding the GIL, on rulesets far larger.
+
+FAIL: 501 transitions in one protocol.
+
+```
+demo.yaml:2:5: E001 error: 501 guards (overrides included) make 1002 engine rules, above the safe 1000 for durable-rules; split the protocol
+```
+
+Fix: split the protocol into smaller protocols linked with `PROTOCOL:STEP` targets.
+
+The count includes the overrides of other protocols, which the engine adds to the same
+ruleset. A single guard too large for one durable-rules rule (more than 15 nested
+`all`/`any` groups) is not an error: the engine splits it over several rules.
+
+### F001 error: no facility can provide a step
+
+For every non-passthrough step, at least one registry facility must offer all the step's
+capabilities, have its specialist, be at least its `min_level`, and (for `urgency: emergency`
+steps) have 24 h cover. Primary-level outpatient steps are exempt: the attached polyclinic
+provides them. The check ignores age ranges. It runs only when there is no other error.
+
+FAIL: `urgency: emergency` on `diagnosis`, and `cover_24h: false` on the only facility.
+
+```
+demo.yaml:16:11: F001 error: no facility offers 'diagnosis': capabilities ['flow_cytometry'], specialist 'pediatric_oncohematologist', level >= regional with 24 h cover
+```
+
+Fix: correct the step's needs, or add (or correct) a facility.
+
+### F002 warning: region without a catchment
+
+When the bundle has a `catchments` document, every ISO 3166-2:KZ region should have a
+catchment entry. There is one warning per missing region. (A bundle with no `catchments`
+document gets no `F002`.)
+
+FAIL (`catchments.yaml`):
+
+```yaml
+catchments:
+  - {region: KZ-75, regional: kz75_centre, republican: kz75_centre}
+```
+
+```
+catchments.yaml:4:3: F002 warning: region KZ-10 has no catchment (no designated centres)
+catchments.yaml:4:3: F002 warning: region KZ-11 has no catchment (no designated centres)
+...
+catchments.yaml:4:3: F002 warning: region KZ-79 has no catchment (no designated centres)
+0 error(s), 19 warning(s)
+```
+
+A child from a region without a catchment gets no designated centre: planned care falls
+back to the nearest capable facility, measured from a registry facility in the home region
+(see [facilities.md](facilities.md)). Fix: add the catchment.
+
+### F003 warning: emergency care outside the region
+
+An emergency step that no facility in some regions can provide, so children there travel
+to another region in an emergency. The message lists the regions.
+
+FAIL: an emergency step that needs `hsct` (only the two republican centres have it).
+
+```
+protocol.yaml:18:11: F003 warning: emergency step 'emergency': no facility in KZ-10, KZ-11, ... can provide it, so children there travel to another region
+```
+
+PASS: require only what the regional children's hospitals offer for the first hours
+(stabilisation), and transfer in a later step.
+
+### R001 error: unknown step
+
+A transition's `to`, an `otherwise`'s `to`, an override's `to` or the protocol's `entry`
+names a step that does not exist.
+
+FAIL:
+
+```yaml
+      - id: high_wbc
+        to: dne
+```
+
+```
+demo.yaml:21:13: R001 error: 'dne' is not a step of protocol 'demo'; did you mean 'done'?
+```
+
+Fix: name an existing step. For a step of another protocol write `PROTOCOL:STEP`.
+
+### R002 error (or warning): unknown input
+
+An input used in a condition or listed in `inputs` is not in the vocabulary (error). Listing a
+built-in input (`age_years`, `sex`, `icd10`, ...) in `inputs` is a warning.
+
+FAIL:
+
+```yaml
+        when: {input: wbc, gte: 50}
+```
+
+```
+demo.yaml:22:23: R002 error: input 'wbc' is not in the vocabulary
+```
+
+```yaml
+inputs: [wbc_10e9_l, immunophenotype, age_years]
+```
+
+```
+demo.yaml:8:39: R002 warning: 'age_years' is built in; do not list it
+```
+
+Fix: declare the input in `vocabulary.yaml`, or correct its name. Do not list built-in inputs.
+
+### R003 error: unknown capability
+
+A step's `care.capabilities` or a facility's `capabilities` names an id that is not in
+`care.yaml`.
+
+FAIL:
+
+```yaml
+    care: {..., capabilities: [flow_cytometri], ...}
+```
+
+```
+demo.yaml:16:67: R003 error: unknown capability 'flow_cytometri'; did you mean 'flow_cytometry'?
+```
+
+Fix: use an id from `care.yaml`, or add it there.
+
+### R004 error: unknown specialist
+
+A step's `care.specialist` or a facility's `specialists` names an id not in `care.yaml`.
+
+FAIL:
+
+```yaml
+    care: {specialist: oncohematologist, ...}
+```
+
+```
+demo.yaml:16:24: R004 error: unknown specialist 'oncohematologist'; did you mean 'pediatric_oncohematologist'?
+```
+
+Fix: use an id from `care.yaml`, or add it there.
+
+### R005 error: unknown facility
+
+A catchment's `regional` or `republican`, or a link's `from` or `to`, names a facility that is
+not in the registry.
+
+FAIL (`catchments.yaml`):
+
+```yaml
+kind: catchments
+version: "1"
+catchments:
+  - {region: KZ-75, regional: kz75_centr, republican: kz75_centre}
+```
+
+```
+catchments.yaml:4:3: F002 warning: region KZ-10 has no catchment (no designated centres)
+...
+catchments.yaml:4:31: R005 error: unknown facility 'kz75_centr'; did you mean 'kz75_centre'?
+1 error(s), 19 warning(s)
+```
+
+Fix: use a registry id.
+
+### R006 error: unknown region
+
+A facility's or catchment's `region` is not an ISO 3166-2:KZ subdivision code (the list comes
+from `pycountry`).
+
+FAIL (`registry.yaml`):
+
+```yaml
+    region: KZ-ALA
+```
+
+```
+registry.yaml:6:13: R006 error: 'KZ-ALA' is not an ISO 3166-2:KZ code
+```
+
+Fix: use the code, e.g. `KZ-75` for Almaty city, `KZ-71` for Astana, `KZ-79` for Shymkent.
+
+### R007 error: unknown protocol
+
+A `PROTOCOL:STEP` target or an override's `during` names a protocol that is not in the bundle.
+
+FAIL:
+
+```yaml
+        to: al:diagnosis
+```
+
+```
+demo.yaml:21:13: R007 error: unknown protocol 'al'
+```
+
+Fix: name a protocol of the bundle.
+
+### R008 error: unknown source
+
+A transition, `otherwise`, override or follow-up cites a `source` id that is not in the
+protocol's `sources`.
+
+FAIL:
+
+```yaml
+        source: srcs
+```
+
+```
+demo.yaml:24:17: R008 error: source 'srcs' is not in the protocol's sources; did you mean 'src'?
+```
+
+Fix: cite an id from `sources`, or add the source.
+
+### R009 error: duplicate id
+
+Two protocols with the same `id`; two transitions of one step with the same `id`; two
+facilities with the same `id`; two catchments for the same region.
+
+FAIL: a second transition `high_wbc` in step `diagnosis`.
+
+```yaml
+      - {id: high_wbc, to: done, when: {input: wbc_10e9_l, gte: 100}, because: x, source: src}
+```
+
+```
+demo.yaml:25:14: R009 error: transition id 'high_wbc' repeats in step 'diagnosis'
+```
+
+Fix: give each one a unique id.
+
+### T001 error: operator or constant does not fit the input's type
+
+| input type | operators allowed |
+|---|---|
+| `number`, `integer` | `eq ne lt lte gt gte in between present absent` |
+| `boolean` | `eq ne present absent` |
+| `enum` | `eq ne in present absent` |
+| `icd10` (built-in `icd10`) | `icd10_in present absent` |
+| `morphology` (built-in `icdo3_morphology`) | `morphology_in present absent` |
+| `text` (built-in `home_region`, `icdo3_topography`) | `eq ne in present absent` |
+
+A constant of the wrong type (a string for a number, a number for a boolean) is also `T001`.
+
+FAIL:
+
+```yaml
+        when: {input: immunophenotype, gte: 50}
+```
+
+```
+demo.yaml:22:45: T001 error: 'gte' does not apply to enum input 'immunophenotype' (use: absent, eq, in, ne, present)
+```
+
+Fix: use an allowed operator, and a constant of the input's type.
+
+### T002 warning: constant outside the plausible range
+
+FAIL:
+
+```yaml
+        when: {input: wbc_10e9_l, gte: 5000}
+```
+
+```
+demo.yaml:22:40: T002 warning: 5000 lies outside 'wbc_10e9_l''s plausible range [0, 2000] 10^9/L
+```
+
+Such a guard can never (or always) hold for valid data. Fix: check the threshold and the unit.
+
+### T003 error: enum value not declared
+
+FAIL:
+
+```yaml
+        when: {input: immunophenotype, eq: b}
+```
+
+```
+demo.yaml:22:44: T003 error: 'b' is not a value of 'immunophenotype' (B, T)
+```
+
+Fix: use a declared value (values are case-sensitive), or add it to the vocabulary.
+
+### T004 error: input not listed in the protocol's `inputs`
+
+Every vocabulary input a protocol's conditions use must be listed in its `inputs`.
+
+FAIL:
+
+```yaml
+inputs: [immunophenotype]          # wbc_10e9_l is used but not listed
+```
+
+```
+demo.yaml:22:23: T004 error: input 'wbc_10e9_l' is used but not listed in the protocol's inputs
+```
+
+Fix: add the input to `inputs`.
+
+### T005 error: constant more precise than the input
+
+A numeric constant has more decimals than the input's `precision`. Patient values are
+rounded to that precision (see [patient-state.md](patient-state.md)), so such a threshold
+cannot be told apart.
+
+FAIL:
+
+```yaml
+        when: {input: wbc_10e9_l, gte: 49.995}
+```
+
+```
+demo.yaml:22:40: T005 error: 49.995 has 3 decimals; 'wbc_10e9_l' keeps 2
+```
+
+Fix: round the constant, or raise the input's `precision` in the vocabulary.
+
+### T006 error: bad code pattern
+
+An `icd10_in` or `morphology_in` pattern does not parse, or a range runs backwards.
+ICD-10 patterns: `C91`, `C91.0`, `C81-C85`. Morphology patterns: `9837/3`, `9811-9818/3`,
+`9811/3-9818/3`, `9590-9597` (any behaviour).
+
+FAIL:
+
+```yaml
+applies_to: {input: icd10, icd10_in: ["C91.0-C90"]}
+```
+
+```
+demo.yaml:9:38: T006 error: ICD-10 range runs backwards: 'C91.0-C90'
+```
+
+Fix: write the range low to high.
+
+### G001 warning: unreachable step
+
+No path from the `entry` step reaches the step.
+
+FAIL: a step `orphan` that no transition names.
+
+```yaml
+  orphan:
+    kind: terminal
+    ...
+```
+
+```
+demo.yaml:25:3: G001 warning: step 'orphan' cannot be reached from the entry 'diagnosis'
+```
+
+Fix: add a transition to it, or remove it. (A step reached only by an override is still
+reported: overrides are not edges of the pathway graph.)
+
+### G002 error: dead end
+
+A step with no `next` and no `otherwise` must be of kind `terminal`, `survivorship` or
+`palliative`.
+
+FAIL:
+
+```yaml
+  done:
+    kind: follow_up
+```
+
+```
+demo.yaml:27:5: G002 error: step 'done' (follow_up) has no way out; only palliative, survivorship, terminal steps may end a pathway
+```
+
+Fix: add a way out, or make the step an ending kind.
+
+### G003 error: passthrough cycle
+
+Passthrough steps are walked through at once, so a cycle made only of passthrough steps would
+never stop.
+
+FAIL:
+
+```yaml
+  diagnosis:
+    kind: diagnostic
+    passthrough: true
+    ...
+    otherwise: {to: diagnosis, because: "WBC < 50", source: src}
+```
+
+```
+demo.yaml:12:3: G003 error: passthrough steps form a cycle: diagnosis --> diagnosis
+```
+
+Fix: make at least one step of the cycle a normal (waiting) step.
+
+### G010 warning: cycle with no exit
+
+Steps that lead only to each other, none of them an ending step (`terminal`,
+`survivorship`, `palliative`): a child who enters is routed round them for ever. A step
+whose `otherwise` returns to itself ("continue the phase") is fine when the step also has a
+transition out.
+
+FAIL:
+
+```yaml
+  block_a:
+    otherwise: {to: block_b, because: "Next block"}
+  block_b:
+    otherwise: {to: block_a, because: "Back to A"}
+```
+
+```
+protocol.yaml:18:3: G010 warning: steps 'block_a', 'block_b' only lead to each other and none ends the pathway: a child who enters is never routed out
+```
+
+PASS: a transition out of the loop (e.g. `when: {input: therapy_completed, eq: true}`).
 """
 
 from __future__ import annotations

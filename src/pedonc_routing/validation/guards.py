@@ -1,50 +1,112 @@
-"""Checks of the guards of one step, by symbolic analysis (see :mod:`.boxes`).
-
-``G004`` warning, overlap: two transitions of one step, at equal priority, are both true for
-some patient. File order then decides, which is rarely what the author meant.
-
-FAIL::
-
-    next:
-      - {id: young, to: a, when: {input: age_years, lt: 10}, because: ...}
-      - {id: low_wbc, to: b, when: {input: wbc_10e9_l, lt: 50}, because: ...}
-
-    G004 warning: transitions 'young' (line 3) and 'low_wbc' (line 4) of step 's' both hold
-    at priority 0 for this patient: {age_years: 0, observations: {wbc_10e9_l: 0.0}}
-
-PASS: give one a higher ``priority``, or make the guards exclusive (``lt: 10`` / ``gte: 10``).
-
-``G005`` warning, never true: a transition, follow-up or override guard that no complete
-patient satisfies (e.g. ``gte: 2500`` on an input whose range ends at 2000, or
-``all: [{lt: 1}, {gt: 5}]``).
-
-``G006`` warning, gap: a step without ``otherwise`` where some complete patient satisfies
-no transition: routing would answer ``no_route`` (explained, never a guess). A warning, like
-overlaps, so a pathway under construction still loads; ``validate --strict`` fails on it.
-
-FAIL::
-
-    next:
-      - {id: low, to: a, when: {input: wbc_10e9_l, lt: 50}, because: ...}
-      - {id: high, to: b, when: {input: wbc_10e9_l, gt: 50}, because: ...}
-
-    G006 warning: no transition of step 's' holds, and it has no `otherwise`, for this
-    patient: {observations: {wbc_10e9_l: 50.0}}
-
-PASS: ``gte: 50`` in the second transition, or an ``otherwise``.
-
-``G007`` warning, protocols overlap: two protocols' ``applies_to`` hold for one child; the
-first in file order is chosen.
-
-``G009`` warning, never chosen: a transition some patient satisfies, but every such patient
-is taken by transitions ranked before it (e.g. an age band ``lt: 10`` listed after
-``lt: 18`` at equal priority: inclusive/exclusive and ordering mistakes in bands show here).
-
-``G008`` warning: a guard too complex to analyse within bounds (the check is skipped).
+r"""Checks of the guards of one step, by symbolic analysis (see :mod:`.boxes`).
 
 Every counterexample is a patient snippet (``Issue.example``) in the shape of the patient
 state, with each input the guards read; the analysis assumes every input present (a missing
-input is ``needs_data`` at run time, not a gap).
+input is ``needs_data`` at run time, not a gap). The sections below are rendered into
+docs/checks.md by :mod:`pedonc_routing.validation.checks_doc`.
+
+### G004 warning: guards overlap
+
+Two transitions of one step, at equal priority, are both true for some patient. File order
+then decides, which is rarely what the author meant. The analysis is symbolic and
+boundary-exact (see [engine.md](engine.md)): it assumes every input is present, and the
+message and `Issue.example` give a counterexample patient.
+
+FAIL:
+
+```yaml
+    next:
+      - {id: high_count, to: done, when: {input: wbc_10e9_l, gte: 50}, because: "High"}
+      - {id: t_lineage, to: done, when: {input: immunophenotype, eq: T}, because: "T"}
+```
+
+```
+protocol.yaml:19:9: G004 warning: transitions 'high_count' (line 18) and 't_lineage' (line 19) of step 'start' both hold at priority 0 for this patient: {observations: {immunophenotype: T, wbc_10e9_l: 50.0}}
+    example patient:
+      observations:
+        immunophenotype: T
+        wbc_10e9_l: 50.0
+```
+
+PASS: give the more specific transition a higher `priority`, or make the guards exclusive
+(`{all: [{input: immunophenotype, eq: T}, {input: wbc_10e9_l, lt: 50}]}`).
+
+### G005 warning: guard never true
+
+A transition, follow-up or override whose condition no patient with plausible values
+satisfies: contradictory bounds, or a constant outside the input's range.
+
+FAIL:
+
+```yaml
+      - {id: never, to: done, when: {all: [{input: wbc_10e9_l, lt: 1}, {input: wbc_10e9_l, gte: 1}]}, because: "Never"}
+```
+
+```
+protocol.yaml:19:9: G005 warning: transition 'never' can never be true (no patient with plausible values satisfies its condition)
+```
+
+PASS: fix the bounds (`lt: 1` with `gte: 0`), or remove the transition.
+
+### G006 warning: gap: no transition holds
+
+A step without `otherwise` where some complete patient satisfies no transition: routing
+would answer `no_route` for that child (explained, never a guess). A warning so that a
+pathway under construction still loads; `validate --strict` fails on it.
+
+FAIL (2 decimals of precision leave exactly 49.99 uncovered):
+
+```yaml
+    next:
+      - {id: high_count, to: done, when: {input: wbc_10e9_l, gte: 50}, because: "High"}
+      - {id: low_count, to: done, when: {input: wbc_10e9_l, lt: 49.99}, because: "Low"}
+```
+
+```
+protocol.yaml:12:3: G006 warning: no transition of step 'start' holds, and it has no `otherwise`, for this patient: {observations: {wbc_10e9_l: 49.99}}
+```
+
+PASS: `lt: 50` in the second transition, or an `otherwise`.
+
+### G007 warning: protocols overlap
+
+Two protocols' `applies_to` hold for the same child; the first in file order is chosen.
+Non-overlapping `applies_to` is also what lets routing choose a protocol whose guard is
+true while another is unknown for lack of data.
+
+FAIL: `other.yaml` applies to `C91`, `protocol.yaml` to `C91.0`.
+
+```
+protocol.yaml:9:1: G007 warning: protocols 'other' (other.yaml:9:1) and 'mini' both apply to this child; 'other' is chosen (file order): {diagnosis: {icd10: C91.0}}
+```
+
+PASS: narrow one of them (`icd10_in: ["C91.1-C91.9"]`).
+
+### G008 warning: guards too complex to analyse
+
+A step whose guards expand to more than 20,000 boxes in the symbolic analysis: the overlap,
+gap and never-true checks are skipped for that step (routing is unaffected).
+
+PASS: split deeply nested `not`/`any` conditions into separate transitions.
+
+### G009 warning: transition never chosen
+
+A transition that some patient satisfies, but every such patient is taken first by
+transitions ranked before it (higher priority, or equal priority earlier in the file).
+Mis-ordered age or count bands show up here.
+
+FAIL (`gte: 100` listed after `gte: 50` at the same priority):
+
+```yaml
+      - {id: high_count, to: done, when: {input: wbc_10e9_l, gte: 50}, because: "High"}
+      - {id: shadowed, to: done, when: {input: wbc_10e9_l, gte: 100}, because: "Shadowed"}
+```
+
+```
+protocol.yaml:19:9: G009 warning: transition 'shadowed' is never chosen: every patient it matches is taken first by 'high_count' (higher priority or earlier in the file)
+```
+
+PASS: list the narrower band first, or give it a higher `priority`.
 """
 
 from __future__ import annotations
