@@ -124,3 +124,23 @@ def test_gap_matches_brute_force(guards: list[Condition]) -> None:
     if point is not None:
         facts = facts_at(space, point)
         assert not any(evaluate(guard, facts) for guard in guards)
+
+
+@given(conditions, st.lists(conditions, min_size=1, max_size=3))
+def test_uncovered_within_a_box_matches_brute_force(
+    target: Condition, earlier: list[Condition]
+) -> None:
+    """The "never chosen" check (G009): is some patient of ``target`` left by ``earlier``?"""
+    space = Space(INPUTS, [target, *earlier])
+    prior = [box for guard in earlier for box in space.boxes(guard)]
+    dimensions = list(space.dimensions.values())
+    symbolic = [find_uncovered(prior, dimensions, within=box) for box in space.boxes(target)]
+    brute = any(
+        evaluate(target, p) and not any(evaluate(g, p) for g in earlier) for p in ALL_POINTS
+    )
+    assert any(point is not None for point in symbolic) == brute
+    for point in symbolic:
+        if point is not None:
+            facts = facts_at(space, point)
+            assert evaluate(target, facts) is True
+            assert not any(evaluate(guard, facts) for guard in earlier)

@@ -347,16 +347,26 @@ def intersect_boxes(
 
 
 def find_uncovered(
-    boxes: Sequence[Mapping[str, IntervalSet]], dimensions: Sequence[Dimension]
+    boxes: Sequence[Mapping[str, IntervalSet]],
+    dimensions: Sequence[Dimension],
+    within: Mapping[str, IntervalSet] | None = None,
 ) -> dict[str, int] | None:
-    """A point of the space covered by no box, or None when the boxes cover it all."""
+    """A point covered by no box, or None when the boxes cover it all.
+
+    With ``within``, only points inside that box are considered.
+    """
+    region = within or {}
     if not dimensions:
         return None if boxes else {}
-    if not boxes:
-        return {}
     first, rest = dimensions[0], dimensions[1:]
+    inside = region.get(first.name)
+    if not boxes:  # nothing covers this part of the space: any point of the region will do
+        return {d.name: region[d.name].parts[0][0] for d in dimensions if d.name in region}
     # Sweep the first dimension: events where some box's allowed set starts or stops.
     events: dict[int, list[tuple[int, int]]] = {first.low: [], first.high + 1: []}
+    for low, high in inside.parts if inside is not None else ():
+        events.setdefault(low, [])
+        events.setdefault(high + 1, [])
     for index, box in enumerate(boxes):
         allowed = box.get(first.name)
         parts = allowed.parts if allowed is not None else (first.domain,)
@@ -376,11 +386,13 @@ def find_uncovered(
                 active.discard(index)
         if start > first.high:
             break
+        if inside is not None and not inside.contains(start):
+            continue
         key = frozenset(active)
         if key in seen:
             continue  # the same boxes cover this segment: already explored
         seen.add(key)
-        below = find_uncovered([boxes[i] for i in sorted(active)], rest)
+        below = find_uncovered([boxes[i] for i in sorted(active)], rest, region)
         if below is not None:
             return {first.name: start, **below}
     return None

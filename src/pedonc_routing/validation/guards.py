@@ -270,10 +270,10 @@ def _shadowed(
         prior = [box for other in earlier[index] for box in boxes[other]]
         reachable = False
         for box in boxes[index]:
-            # Points outside this box count as covered, so an uncovered point lies in it.
-            outside = space.complement([box])
-            order = _sweep_order(space.dimensions, [*prior, *outside])
-            if find_uncovered([*prior, *outside], order) is not None:
+            # Is some point of this box left uncovered by the transitions ranked before?
+            touching = [p for p in prior if intersect_boxes(p, box) is not None]
+            order = _sweep_order(space.dimensions, touching)
+            if find_uncovered(touching, order, within=box) is not None:
                 reachable = True
                 break
         if not reachable:
