@@ -12,10 +12,32 @@ import re
 from types import ModuleType
 
 from pedonc_routing.loader import documents, yaml_reader
-from pedonc_routing.validation import checks, guards
+from pedonc_routing.validation import (
+    coverage,
+    facilities,
+    graph,
+    guard_types,
+    guards,
+    hygiene,
+    limits,
+    references,
+    shape,
+)
 
 #: The modules whose docstrings document check codes.
-MODULES: tuple[ModuleType, ...] = (yaml_reader, documents, checks, guards)
+MODULES: tuple[ModuleType, ...] = (
+    yaml_reader,
+    documents,
+    shape,
+    references,
+    guard_types,
+    hygiene,
+    graph,
+    limits,
+    guards,
+    facilities,
+    coverage,
+)
 
 FAMILIES: dict[str, tuple[str, str]] = {
     "Y": (

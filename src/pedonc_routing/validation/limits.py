@@ -1,0 +1,52 @@
+r"""Engine limits: a protocol whose guards the durable-rules engine cannot hold (``E001``).
+
+### E001 error: protocol too large for durable-rules
+
+Each guard becomes two durable-rules rules (see [engine.md](engine.md)). A protocol whose
+guards (transitions and conditional follow-ups) make more than 1,000 rules is refused,
+because durable-rules hangs, holding the GIL, on rulesets far larger.
+
+FAIL: 501 transitions in one protocol.
+
+```
+demo.yaml:2:5: E001 error: 501 guards (overrides included) make 1002 engine rules, above the safe 1000 for durable-rules; split the protocol
+```
+
+Fix: split the protocol into smaller protocols linked with `PROTOCOL:STEP` targets.
+
+The count includes the overrides of other protocols, which the engine adds to the same
+ruleset. A single guard too large for one durable-rules rule (more than 15 nested
+`all`/`any` groups) is not an error: the engine splits it over several rules.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from pedonc_routing.compiler.pathway import PathwayGraph
+from pedonc_routing.loader.documents import Sourced
+from pedonc_routing.model.documents import (
+    Protocol,
+)
+from pedonc_routing.validation.issues import Issue
+
+#: Rules per protocol ruleset the durable engine accepts (2 per guard); see engine/durable.py.
+MAX_ENGINE_RULES = 1000
+
+
+def engine_limit_issues(sourced: Sourced[Protocol], interrupting: int) -> Iterator[Issue]:
+    """The engine size of the protocol's guard table: its own guards plus the
+    ``interrupting`` overrides of other protocols, which share its ruleset."""
+    protocol, source_map = sourced.model, sourced.source_map
+    if protocol.entry not in protocol.steps:
+        return
+    graph = PathwayGraph(protocol, source_map)
+    guards = len(graph.guards) + interrupting
+    rules = 2 * guards
+    if rules > MAX_ENGINE_RULES:
+        yield Issue.at(
+            source_map.span(("id",)),
+            "E001",
+            f"{guards} guards (overrides included) make {rules} engine rules, above the safe "
+            f"{MAX_ENGINE_RULES} for durable-rules; split the protocol",
+        )
