@@ -1,0 +1,1 @@
+"""Tools for methodologists: hypothesis strategies, ready-made properties, a pytest plugin."""
