@@ -73,8 +73,9 @@ def kz_region_codes() -> frozenset[str]:
 
 def quantize(value: float, precision: int) -> float:
     """Round half-even to ``precision`` decimals, exactly (via the shortest decimal repr)."""
-    if precision >= 0 and float(value).is_integer():
-        return float(value)
+    value = float(value)
+    if value.is_integer() or round(value, precision) == value:
+        return value  # already at the precision: the common case, without Decimal
     exact = Decimal(repr(float(value))).quantize(Decimal(1).scaleb(-precision), ROUND_HALF_EVEN)
     return float(exact)
 

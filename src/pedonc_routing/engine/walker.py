@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
 from datetime import timedelta
+from functools import lru_cache
 from typing import Any
 
 from pedonc_routing.compiler.bundle import CompiledBundle, CompiledProtocol
@@ -375,45 +376,38 @@ class _Walk:
                 if hours is not None
                 else None
             )
-            step_ref = StepRef.model_construct(
-                id=step.id,
-                kind=model.kind,
-                title=model.title.get(language),
-                due_within_hours=hours,
-                due_at=due_at,
-                setting=model.care.setting,
+            step_ref = _step_ref(
+                step.id, model.kind, model.title.get(language), hours, due_at, model.care.setting
             )
             if status == "routed":
                 care = self.bundle.care
                 specialist_title = model.care.specialist
                 if care is not None and model.care.specialist in care.specialists:
                     specialist_title = care.specialists[model.care.specialist].get(language)
-                specialist = SpecialistRef.model_construct(
-                    id=model.care.specialist, title=specialist_title
-                )
+                specialist = _specialist_ref(model.care.specialist, specialist_title)
         facility_ref = None
         if choice is not None:
             facility = choice.facility
             if facility is not None:
-                facility_ref = FacilityRef.model_construct(
-                    id=facility.id,
-                    name=facility.name.get(language),
-                    region=facility.region,
-                    level=facility.level,
-                    travel_hours=choice.travel_hours,
+                facility_ref = _facility_ref(
+                    facility.id,
+                    facility.name.get(language),
+                    facility.region,
+                    facility.level,
+                    choice.travel_hours,
                 )
             else:
-                facility_ref = FacilityRef.model_construct(
-                    id=ATTACHED_PRIMARY_CARE,
-                    name="Attached polyclinic (primary care)",
-                    region=self.state.home_region,
-                    level="primary",
-                    travel_hours=None,
+                facility_ref = _facility_ref(
+                    ATTACHED_PRIMARY_CARE,
+                    "Attached polyclinic (primary care)",
+                    self.state.home_region,
+                    "primary",
+                    None,
                 )
         return Decision.model_construct(
             status=status,
             protocol=(
-                ProtocolRef.model_construct(id=protocol.model.id, version=protocol.model.version)
+                _protocol_ref(protocol.model.id, protocol.model.version)
                 if protocol is not None
                 else None
             ),
@@ -430,6 +424,48 @@ class _Walk:
             explanation=self.explanation,
             return_to=self.return_to,
         )
+
+
+# The parts of a decision that repeat across calls are built once: they are frozen models,
+# so sharing them between decisions (and threads) is safe, and it keeps route() lean.
+
+
+@lru_cache(maxsize=256)
+def _protocol_ref(protocol_id: str, version: str) -> ProtocolRef:
+    return ProtocolRef.model_construct(id=protocol_id, version=version)
+
+
+@lru_cache(maxsize=1024)
+def _specialist_ref(specialist_id: str, title: str) -> SpecialistRef:
+    return SpecialistRef.model_construct(id=specialist_id, title=title)
+
+
+@lru_cache(maxsize=4096)
+def _facility_ref(
+    facility_id: str, name: str, region: str, level: str, travel_hours: float | None
+) -> FacilityRef:
+    return FacilityRef.model_construct(
+        id=facility_id, name=name, region=region, level=level, travel_hours=travel_hours
+    )
+
+
+@lru_cache(maxsize=4096)
+def _step_ref(
+    step_id: str,
+    kind: str,
+    title: str,
+    due_within_hours: float | None,
+    due_at: str | None,
+    setting: str,
+) -> StepRef:
+    return StepRef.model_construct(
+        id=step_id,
+        kind=kind,
+        title=title,
+        due_within_hours=due_within_hours,
+        due_at=due_at,
+        setting=setting,
+    )
 
 
 def walk(
