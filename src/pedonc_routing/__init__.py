@@ -25,6 +25,7 @@ from pedonc_routing.errors import (
     ValidationFailed,
 )
 from pedonc_routing.model.patient import PatientState
+from pedonc_routing.router import Router
 from pedonc_routing.validation.issues import Issue, ValidationReport
 
 __version__ = "0.1.0"
@@ -37,6 +38,7 @@ __all__ = [
     "PatientDataError",
     "PatientState",
     "PedoncRoutingError",
+    "Router",
     "UnknownProtocolError",
     "ValidationFailed",
     "ValidationReport",

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import itertools
 import logging
+import os
 from collections.abc import Iterable, Iterator, Mapping
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -11,7 +14,7 @@ from pedonc_routing.compiler.bundle import CompiledBundle, compile_documents
 from pedonc_routing.decision.model import Decision
 from pedonc_routing.engine import EngineName, GuardEvaluator, make_evaluator
 from pedonc_routing.engine.walker import walk
-from pedonc_routing.errors import UnknownProtocolError, ValidationFailed
+from pedonc_routing.errors import PatientDataError, UnknownProtocolError, ValidationFailed
 from pedonc_routing.loader.documents import DocumentSet, default_protocols_dir, read_documents
 from pedonc_routing.loader.suggestions import did_you_mean
 from pedonc_routing.model.documents import Language, Protocol
@@ -56,11 +59,17 @@ class Bundle:
     """
 
     def __init__(
-        self, compiled: CompiledBundle, evaluator: GuardEvaluator, report: ValidationReport
+        self,
+        compiled: CompiledBundle,
+        evaluator: GuardEvaluator,
+        report: ValidationReport,
+        source: tuple[tuple[Path, ...], EngineName | None] | None = None,
     ) -> None:
         self._compiled = compiled
         self._evaluator = evaluator
         self.report = report
+        # Where it was loaded from, so worker processes can load the same bundle.
+        self._source = source
         for protocol in compiled.protocols.values():
             evaluator.prepare(protocol.table)
         evaluator.prepare(compiled.selector)
@@ -100,12 +109,66 @@ class Bundle:
         facts = self._compiled.schema.read_patient(patient, self._compiled.steps_by_protocol)
         decision = walk(self._compiled, self._evaluator, facts, lang)
         logger.debug(
-            "routed: status=%s protocol=%s step=%s",
+            "routed: status=%s protocol=%s step=%s",  # no patient identifier, ever
             decision.status,
             decision.protocol.id if decision.protocol else None,
             decision.step.id if decision.step else None,
         )
         return decision
+
+    def route_many(
+        self,
+        patients: Iterable[PatientState | Mapping[str, Any]],
+        *,
+        workers: int | None = 1,
+        lang: Language = "en",
+        chunksize: int = 256,
+    ) -> Iterator[Decision | PatientDataError]:
+        """Route many children, in order; an invalid state yields its
+        :class:`~pedonc_routing.errors.PatientDataError` in its place instead of stopping.
+
+        ``workers`` > 1 (or ``None``: one per core) routes in that many processes, each
+        loading the same bundle once: routing is CPU-bound Python, so threads would share one
+        core. Results equal sequential routing, in the same order.
+        """
+        if workers == 1:
+            for patient in patients:
+                yield _route_or_error(self, patient, lang)
+            return
+        if self._source is None:
+            raise ValueError("route_many with workers needs a bundle made by load_bundle()")
+        paths, engine = self._source
+        count = workers or os.cpu_count() or 1
+        with ProcessPoolExecutor(
+            max_workers=count, initializer=_init_worker, initargs=(paths, engine)
+        ) as pool:
+            yield from pool.map(
+                _route_in_worker, patients, itertools.repeat(lang), chunksize=chunksize
+            )
+
+
+def _route_or_error(
+    bundle: Bundle, patient: PatientState | Mapping[str, Any], lang: Language
+) -> Decision | PatientDataError:
+    try:
+        return bundle.route(patient, lang=lang)
+    except PatientDataError as error:
+        return error
+
+
+_worker_bundle: Bundle | None = None
+
+
+def _init_worker(paths: tuple[Path, ...], engine: EngineName | None) -> None:
+    global _worker_bundle
+    _worker_bundle = load_bundle(paths, engine=engine)
+
+
+def _route_in_worker(
+    patient: PatientState | Mapping[str, Any], lang: Language
+) -> Decision | PatientDataError:
+    assert _worker_bundle is not None, "worker not initialised"
+    return _route_or_error(_worker_bundle, patient, lang)
 
 
 def load_bundle(paths: PathArg = None, *, engine: EngineName | None = None) -> Bundle:
@@ -120,4 +183,4 @@ def load_bundle(paths: PathArg = None, *, engine: EngineName | None = None) -> B
         raise ValidationFailed(report.issues)
     compiled = compile_documents(documents)
     evaluator = make_evaluator(engine, compiled.schema.inputs)
-    return Bundle(compiled, evaluator, report)
+    return Bundle(compiled, evaluator, report, (tuple(_paths(paths)), engine))

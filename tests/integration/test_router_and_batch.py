@@ -1,0 +1,119 @@
+"""Hot reload under concurrent routing (every decision consistent with one bundle, a bad
+bundle refused while the old one keeps serving), the on_decision hook, and route_many equal
+to sequential routing, with worker processes too."""
+
+from __future__ import annotations
+
+import shutil
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+import pedonc_routing as pr
+from conftest import EXAMPLES_DIR, PROTOCOLS_DIR
+
+STANDARD = yaml.safe_load((EXAMPLES_DIR / "01_b_all_standard_risk.yaml").read_text("utf-8"))
+
+
+def changed_threshold(root: Path) -> Path:
+    """The shipped protocols with the NCI WBC threshold moved from 50 to 10."""
+    shutil.copytree(PROTOCOLS_DIR, root)
+    path = root / "all.yaml"
+    text = path.read_text(encoding="utf-8")
+    assert "{input: wbc_10e9_l, lt: 50}" in text
+    path.write_text(text.replace("{input: wbc_10e9_l, lt: 50}", "{input: wbc_10e9_l, lt: 10}"))
+    return root
+
+
+def test_reload_swaps_atomically_under_load(tmp_path: Path) -> None:
+    old = pr.load_bundle(PROTOCOLS_DIR)
+    new_root = changed_threshold(tmp_path / "new")
+    expected = {
+        old.content_hash: "induction_standard_risk",  # WBC 12.5 < 50
+        pr.load_bundle(new_root).content_hash: "induction_high_risk",  # WBC 12.5 >= 10
+    }
+    router = pr.Router(old)
+    seen: list[tuple[str, str]] = []
+    errors: list[BaseException] = []
+    stop = threading.Event()
+
+    def work() -> None:
+        try:
+            while not stop.is_set():
+                decision = router.route(STANDARD)
+                assert decision.step is not None
+                seen.append((decision.bundle_hash, decision.step.id))
+                time.sleep(0.001)  # leave the GIL to the reloading thread now and then
+        except BaseException as error:  # collected, asserted below
+            errors.append(error)
+
+    threads = [threading.Thread(target=work) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    router.reload(new_root)
+    router.reload(PROTOCOLS_DIR)
+    router.reload(new_root)
+    stop.set()
+    for thread in threads:
+        thread.join()
+    assert not errors
+    assert len({bundle_hash for bundle_hash, _ in seen}) == 2
+    # every decision is the one its own bundle gives
+    assert all(expected[bundle_hash] == step for bundle_hash, step in seen)
+    assert router.bundle.content_hash in expected
+
+
+def test_invalid_bundle_is_refused_and_old_keeps_serving(tmp_path: Path) -> None:
+    router = pr.Router(pr.load_bundle(PROTOCOLS_DIR))
+    before = router.bundle.content_hash
+    broken = tmp_path / "broken"
+    shutil.copytree(PROTOCOLS_DIR, broken)
+    (broken / "all.yaml").write_text("kind: protocol\nid: [\n", encoding="utf-8")
+    with pytest.raises(pr.ValidationFailed):
+        router.reload(broken)
+    assert router.bundle.content_hash == before
+    assert router.route(STANDARD).bundle_hash == before
+
+
+def test_on_decision_hook_sees_every_decision_and_cannot_lose_one() -> None:
+    received: list[pr.Decision] = []
+
+    def failing_hook(decision: pr.Decision) -> None:
+        received.append(decision)
+        raise RuntimeError("audit log down")
+
+    router = pr.Router(pr.load_bundle(PROTOCOLS_DIR), on_decision=failing_hook)
+    decision = router.route(STANDARD)
+    assert received == [decision]
+    assert decision.status == "routed"
+
+
+def batch() -> list[dict[str, Any]]:
+    patients = [
+        yaml.safe_load(path.read_text(encoding="utf-8"))
+        for path in sorted(EXAMPLES_DIR.rglob("*.yaml"))
+        if path.name != "expected.yaml"
+    ]
+    broken = dict(patients[0], home_region="KZ-99")
+    return [*patients, broken]
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_route_many_equals_sequential(shipped_bundle: pr.Bundle, workers: int) -> None:
+    patients = batch()
+    results = list(shipped_bundle.route_many(patients, workers=workers, chunksize=16))
+    assert len(results) == len(patients)
+    sequential = list(shipped_bundle.route_many(patients, workers=1))
+    assert sum(isinstance(item, pr.PatientDataError) for item in sequential) == 1
+    for got, want in zip(results, sequential, strict=True):
+        assert type(got) is type(want)
+        if isinstance(want, pr.PatientDataError):
+            assert isinstance(got, pr.PatientDataError)
+            assert got.problems == want.problems
+        else:
+            assert isinstance(got, pr.Decision)
+            assert got.to_dict() == want.to_dict()
