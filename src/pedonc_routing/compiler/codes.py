@@ -15,8 +15,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-_ICD10 = re.compile(r"^([A-Z])(\d\d)(?:\.(\d{1,2}))?$")
-_MORPHOLOGY = re.compile(r"^(\d{4})(?:/(\d))?$")
+_ICD10 = re.compile(r"^([A-Z])(\d\d)(?:\.(\d{1,2}))?\Z", re.ASCII)
+_MORPHOLOGY = re.compile(r"^(\d{4})(?:/(\d))?\Z", re.ASCII)
 _SUB_WIDTH = 11  # one decimal digit -> (d1 + 1) * 11; a second adds d2 + 1; none -> 0
 _CATEGORY_WIDTH = 200
 
