@@ -1,7 +1,9 @@
-"""``pedonc-routing``: validate protocols, route a patient, draw a pathway, export schemas.
+"""``pedonc-routing``: validate protocols, route a patient, draw a pathway, export schemas,
+measure test-case coverage and diff two versions of a bundle.
 
-Exit codes: 0 success (validate: no errors), 1 validation errors or a patient that cannot be
-routed because its data is invalid, 2 usage or I/O error.
+Exit codes: 0 success (validate: no errors; diff: no change), 1 validation errors, a patient
+that cannot be routed because its data is invalid, or (diff) decisions that changed, 2 usage
+or I/O error.
 """
 
 from __future__ import annotations
@@ -14,8 +16,12 @@ from typing import Any
 import click
 import yaml
 
+from pedonc_routing.analysis.coverage import format_coverage, measure_coverage
+from pedonc_routing.analysis.diff import DEFAULT_MAX_EXAMPLES, diff_bundles, format_diff
+from pedonc_routing.analysis.samples import Case, CaseFileError, read_cases
 from pedonc_routing.bundle import Bundle, load_bundle, validate
 from pedonc_routing.decision.model import Decision
+from pedonc_routing.engine import EngineName
 from pedonc_routing.errors import PatientDataError, UnknownProtocolError, ValidationFailed
 from pedonc_routing.interop.json_schema import all_schemas, write_schemas
 from pedonc_routing.interop.sarif import to_sarif
@@ -98,9 +104,9 @@ def schema_command(output: Path | None) -> None:
         click.echo(str(path))
 
 
-def _load(protocols: Path | None) -> Bundle:
+def _load(protocols: Path | None, engine: EngineName | None = None) -> Bundle:
     try:
-        return load_bundle(protocols)
+        return load_bundle(protocols, engine=engine)
     except ValidationFailed as failure:
         for issue in failure.issues:
             if issue.severity == "error":
@@ -202,6 +208,92 @@ def graph_command(protocol_id: str, protocols: Path | None, output_format: str) 
     compiled = bundle.compiled.protocols[protocol_id]
     render = to_mermaid if output_format == "mermaid" else to_dot
     click.echo(render(compiled.graph))
+
+
+def _cases(paths: tuple[Path, ...]) -> list[Case]:
+    try:
+        return read_cases(paths)
+    except CaseFileError as error:
+        click.echo(f"error: {error}", err=True)
+        sys.exit(EXIT_USAGE)
+
+
+@main.command("coverage")
+@click.argument("cases", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("--protocols", type=click.Path(exists=True, path_type=Path), default=None)
+@click.option("--format", "output_format", type=click.Choice(["text", "json"]), default="text")
+def coverage_command(cases: tuple[Path, ...], protocols: Path | None, output_format: str) -> None:
+    """Steps, transitions, overrides and guard boundaries that YAML test cases exercise.
+
+    CASES are case files in the tests/cases format, or folders of them. Always exits 0
+    (coverage informs; it does not gate), 2 on unreadable case files.
+    """
+    recorded = _cases(cases)
+    bundle = _load(protocols, engine="reference")
+    report = measure_coverage(bundle, recorded)
+    if output_format == "json":
+        click.echo(json.dumps(report.to_dict(), ensure_ascii=False, indent=2))
+    else:
+        click.echo(format_coverage(report))
+
+
+def _load_for_diff(path: Path) -> Bundle:
+    """A bundle that does not validate is a usage error here (exit 1 means "changed")."""
+    try:
+        return load_bundle(path, engine="reference")
+    except ValidationFailed as failure:
+        for issue in failure.issues:
+            if issue.severity == "error":
+                click.echo(str(issue), err=True)
+        click.echo(f"error: the protocols in {path} do not validate", err=True)
+        sys.exit(EXIT_USAGE)
+
+
+@main.command("diff")
+@click.argument("old_dir", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.argument("new_dir", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option(
+    "--cases",
+    "case_paths",
+    multiple=True,
+    type=click.Path(path_type=Path),
+    help="Case files or folders (tests/cases format) to route too; repeatable.",
+)
+@click.option("--format", "output_format", type=click.Choice(["text", "json"]), default="text")
+@click.option(
+    "--max-examples",
+    type=click.IntRange(min=1),
+    default=DEFAULT_MAX_EXAMPLES,
+    show_default=True,
+    help="At most this many generated patients per step.",
+)
+def diff_command(
+    old_dir: Path,
+    new_dir: Path,
+    case_paths: tuple[Path, ...],
+    output_format: str,
+    max_examples: int,
+) -> None:
+    """Every kind of decision change between two bundle versions, with an example each.
+
+    Exit 0 when nothing changed, 1 when decisions (or steps, or protocols) changed.
+    """
+    recorded = _cases(case_paths)
+    old = _load_for_diff(old_dir)
+    new = _load_for_diff(new_dir)
+    report = diff_bundles(
+        old,
+        new,
+        recorded,
+        max_examples=max_examples,
+        old_name=str(old_dir),
+        new_name=str(new_dir),
+    )
+    if output_format == "json":
+        click.echo(json.dumps(report.to_dict(), ensure_ascii=False, indent=2))
+    else:
+        click.echo(format_diff(report))
+    sys.exit(EXIT_FINDINGS if report.has_changes else EXIT_OK)
 
 
 if __name__ == "__main__":  # pragma: no cover
