@@ -124,7 +124,7 @@ class _Walk:
         if position is None:
             return self._start()
         protocol = self.bundle.protocols[position.protocol]
-        interrupt = self._override(protocol)
+        interrupt = self._override(protocol, position.step)
         if interrupt is not None:
             return interrupt
         step = protocol.graph.steps[position.step]
@@ -161,6 +161,11 @@ class _Walk:
                     f"the child's diagnosis and age fall under protocol {protocol_id!r}",
                     self.bundle.selector.by_key[key].inputs,
                 )
+                # An emergency outranks the pathway even before the child is on it; other
+                # interrupts (e.g. supportive care) wait until the child is on a pathway.
+                interrupt = self._override(protocol, protocol.model.entry, emergencies_only=True)
+                if interrupt is not None:
+                    return interrupt
                 entry = protocol.graph.steps[protocol.model.entry]
                 return self._arrive(protocol, entry, None, hops=0)
         for protocol_id in self.bundle.selection_order:
@@ -178,11 +183,20 @@ class _Walk:
             return self._decision("needs_data", None, None, None, missing=missing_all)
         return self._decision("not_applicable", None, None, None)
 
-    def _override(self, protocol: CompiledProtocol) -> Decision | None:
+    def _override(
+        self, protocol: CompiledProtocol, at_step: str, *, emergencies_only: bool = False
+    ) -> Decision | None:
+        """Fire the first true override that can interrupt ``protocol``; the child returns to
+        ``at_step`` of it afterwards (``return_to``). ``emergencies_only``: only overrides
+        leading to an emergency step (for a child not yet on a pathway)."""
         if not protocol.overrides:
             return None
         truth = self.truth(protocol.table)
         for override in protocol.overrides:
+            if emergencies_only and not self._leads_to_emergency(
+                override.protocol, override.to_step
+            ):
+                continue
             if truth(override.guard_key):
                 target_protocol = self.bundle.protocols[override.protocol]
                 self.explain(
@@ -194,13 +208,12 @@ class _Walk:
                     override.source_id,
                 )
                 target = target_protocol.graph.steps[override.to_step]
-                position = self.state.position
-                assert position is not None
-                self.return_to = ReturnRef.model_construct(
-                    protocol=position.protocol, step=position.step
-                )
+                self.return_to = ReturnRef.model_construct(protocol=protocol.model.id, step=at_step)
                 return self._arrive(target_protocol, target, self._from_step(), hops=0)
         return None
+
+    def _leads_to_emergency(self, protocol_id: str, step_id: str) -> bool:
+        return self.bundle.protocols[protocol_id].graph.steps[step_id].model.urgency == "emergency"
 
     def _from_step(self) -> str | None:
         position = self.state.position
