@@ -1,4 +1,5 @@
-"""Throughput of ``Bundle.route_many`` with 1 process vs N worker processes.
+"""Throughput of ``Bundle.route_many`` (decision objects) and ``route_many_json`` (JSON
+lines) with 1 process vs N worker processes.
 
 ``python bench/batch_bench.py [--patients N] [--workers W]``: the example patients repeated
 to N, routed sequentially and with W workers; prints decisions per second for each.
@@ -33,10 +34,11 @@ def main() -> None:
     bundle = pr.load_bundle(ROOT / "protocols")
     results = {}
     for workers in (1, args.workers):
-        start = time.perf_counter()
-        count = sum(1 for _ in bundle.route_many(patients, workers=workers, chunksize=500))
-        elapsed = time.perf_counter() - start
-        results[f"workers_{workers}_per_s"] = round(count / elapsed)
+        for kind, method in (("decisions", bundle.route_many), ("json", bundle.route_many_json)):
+            start = time.perf_counter()
+            count = sum(1 for _ in method(patients, workers=workers, chunksize=500))
+            elapsed = time.perf_counter() - start
+            results[f"{kind}_workers_{workers}_per_s"] = round(count / elapsed)
     print(json.dumps({"patients": args.patients, **results}))
 
 

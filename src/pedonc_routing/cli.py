@@ -131,15 +131,35 @@ def _read_patient(path: Path) -> Any:
 
 
 @main.command("route")
-@click.argument("patient_file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.argument(
+    "patient_file", required=False, type=click.Path(exists=True, dir_okay=False, path_type=Path)
+)
 @click.option("--protocols", type=click.Path(exists=True, path_type=Path), default=None)
 @click.option("--format", "output_format", type=click.Choice(["text", "json"]), default="text")
 @click.option("--lang", type=click.Choice(["en", "ru", "kk"]), default="en")
+@click.option(
+    "--batch",
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
+    help="Route every *.yaml/*.json patient under this folder; JSON lines on stdout.",
+)
+@click.option("--workers", type=int, default=None, help="Processes for --batch (default: cores).")
 def route_command(
-    patient_file: Path, protocols: Path | None, output_format: str, lang: str
+    patient_file: Path | None,
+    protocols: Path | None,
+    output_format: str,
+    lang: str,
+    batch: Path | None,
+    workers: int | None,
 ) -> None:
-    """Route one patient (YAML or JSON shaped as docs/patient-state.md)."""
+    """Route one patient (YAML or JSON shaped as docs/patient-state.md), or a folder."""
+    if (patient_file is None) == (batch is None):
+        click.echo("error: give a PATIENT_FILE or --batch DIR (one of them)", err=True)
+        sys.exit(EXIT_USAGE)
     bundle = _load(protocols)
+    if batch is not None:
+        _route_batch(bundle, batch, workers, lang)
+        return
+    assert patient_file is not None
     patient = _read_patient(patient_file)
     try:
         decision = bundle.route(patient, lang=lang)  # type: ignore[arg-type]
@@ -150,6 +170,22 @@ def route_command(
         click.echo(json.dumps(decision.to_dict(), ensure_ascii=False, indent=2))
     else:
         click.echo(format_decision(decision))
+
+
+def _route_batch(bundle: Bundle, folder: Path, workers: int | None, lang: str) -> None:
+    """JSON lines on stdout, in file-name order, one per patient (a decision, or
+    ``{"error": "patient_data", ...}``); progress on stderr. Exit 1 if any patient was invalid."""
+    files = sorted(path for path in folder.rglob("*") if path.suffix in (".yaml", ".yml", ".json"))
+    patients = [_read_patient(path) for path in files]
+    invalid = 0
+    with click.progressbar(length=len(patients), label="routing", file=sys.stderr) as bar:
+        results = bundle.route_many_json(patients, workers=workers, lang=lang, chunksize=64)  # type: ignore[arg-type]
+        for line in results:
+            click.echo(line)
+            invalid += line.startswith('{"error": "patient_data"')
+            bar.update(1)
+    click.echo(f"{len(patients)} patient(s), {invalid} with invalid data", err=True)
+    sys.exit(EXIT_FINDINGS if invalid else EXIT_OK)
 
 
 def format_decision(decision: Decision) -> str:

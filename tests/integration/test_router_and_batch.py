@@ -117,3 +117,44 @@ def test_route_many_equals_sequential(shipped_bundle: pr.Bundle, workers: int) -
         else:
             assert isinstance(got, pr.Decision)
             assert got.to_dict() == want.to_dict()
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_route_many_json_lines_equal_sequential(shipped_bundle: pr.Bundle, workers: int) -> None:
+    import json
+
+    patients = batch()
+    lines = list(shipped_bundle.route_many_json(patients, workers=workers, chunksize=16))
+    assert len(lines) == len(patients)
+    for line, result in zip(lines, shipped_bundle.route_many(patients, workers=1), strict=True):
+        data = json.loads(line)
+        if isinstance(result, pr.PatientDataError):
+            assert data == {"error": "patient_data", "problems": result.problems}
+        else:
+            assert data == result.to_dict()
+
+
+def test_cli_batch_writes_json_lines(tmp_path: Path) -> None:
+    import json
+
+    from click.testing import CliRunner
+
+    from pedonc_routing.cli import main
+
+    folder = tmp_path / "patients"
+    folder.mkdir()
+    for index, patient in enumerate(batch()[:5]):
+        (folder / f"{index:02d}.yaml").write_text(yaml.safe_dump(patient), encoding="utf-8")
+    (folder / "99_invalid.yaml").write_text(
+        yaml.safe_dump(dict(STANDARD, home_region="KZ-99", patient_id="anon-SECRET-1")),
+        encoding="utf-8",
+    )
+    result = CliRunner().invoke(
+        main, ["route", "--batch", str(folder), "--workers", "1", "--protocols", str(PROTOCOLS_DIR)]
+    )
+    assert result.exit_code == 1  # one invalid patient
+    lines = [line for line in result.stdout.splitlines() if line.startswith("{")]
+    assert len(lines) == 6
+    assert json.loads(lines[-1])["error"] == "patient_data"
+    assert "anon-SECRET-1" not in result.output
+    assert "6 patient(s), 1 with invalid data" in result.output
