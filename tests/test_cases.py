@@ -32,6 +32,7 @@ import yaml
 
 import pedonc_routing as pr
 from conftest import REPO_ROOT
+from pedonc_routing.testing.pytest_plugin import observed  # the plugin's own reading
 
 CASES_DIR = Path(__file__).resolve().parent / "cases"
 KNOWN_KEYS = {
@@ -64,21 +65,6 @@ def load_cases() -> list[tuple[str, dict[str, Any], dict[str, Any]]]:
 
 
 CASES = load_cases()
-
-
-def observed(decision: pr.Decision) -> dict[str, Any]:
-    return {
-        "status": decision.status,
-        "protocol": decision.protocol.id if decision.protocol else None,
-        "step": decision.step.id if decision.step else None,
-        "urgency": decision.urgency,
-        "facility_level": decision.facility.level if decision.facility else None,
-        "facility": decision.facility.id if decision.facility else None,
-        "specialist": decision.specialist.id if decision.specialist else None,
-        "missing": decision.missing,
-        "follow_ups": sorted(item.id for item in decision.follow_ups),
-        "follow_up_intervals": {item.id: item.interval_months for item in decision.follow_ups},
-    }
 
 
 @pytest.mark.parametrize(("name", "patient", "expect"), CASES, ids=[case[0] for case in CASES])

@@ -6,10 +6,10 @@ import itertools
 import json
 import logging
 import os
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from pedonc_routing.compiler.bundle import CompiledBundle, compile_documents
 from pedonc_routing.decision.model import Decision
@@ -24,6 +24,8 @@ from pedonc_routing.validation.checks import validate_documents
 from pedonc_routing.validation.issues import Issue, ValidationReport
 
 logger = logging.getLogger("pedonc_routing")
+
+ResultT = TypeVar("ResultT")
 
 PathArg = str | Path | Iterable[str | Path] | None
 
@@ -136,16 +138,7 @@ class Bundle:
             for patient in patients:
                 yield _route_or_error(self, patient, lang)
             return
-        if self._source is None:
-            raise ValueError("route_many with workers needs a bundle made by load_bundle()")
-        paths, engine = self._source
-        count = workers or os.cpu_count() or 1
-        with ProcessPoolExecutor(
-            max_workers=count, initializer=_init_worker, initargs=(paths, engine)
-        ) as pool:
-            yield from pool.map(
-                _route_in_worker, patients, itertools.repeat(lang), chunksize=chunksize
-            )
+        yield from self._in_workers(_route_in_worker, patients, workers, lang, chunksize)
 
     def route_many_json(
         self,
@@ -166,16 +159,25 @@ class Bundle:
             for patient in patients:
                 yield _json_line(_route_or_error(self, patient, lang))
             return
+        yield from self._in_workers(_route_json_in_worker, patients, workers, lang, chunksize)
+
+    def _in_workers(
+        self,
+        function: Callable[[PatientState | Mapping[str, Any], Language], ResultT],
+        patients: Iterable[PatientState | Mapping[str, Any]],
+        workers: int | None,
+        lang: Language,
+        chunksize: int,
+    ) -> Iterator[ResultT]:
+        """``function`` over ``patients`` in worker processes that each load this bundle."""
         if self._source is None:
-            raise ValueError("route_many_json with workers needs a bundle made by load_bundle()")
+            raise ValueError("routing in worker processes needs a bundle made by load_bundle()")
         paths, engine = self._source
         count = workers or os.cpu_count() or 1
         with ProcessPoolExecutor(
             max_workers=count, initializer=_init_worker, initargs=(paths, engine)
         ) as pool:
-            yield from pool.map(
-                _route_json_in_worker, patients, itertools.repeat(lang), chunksize=chunksize
-            )
+            yield from pool.map(function, patients, itertools.repeat(lang), chunksize=chunksize)
 
 
 def _json_line(result: Decision | PatientDataError) -> str:
