@@ -35,9 +35,10 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
-## bench: routing latency, durable-rules engine vs reference evaluator
+## bench: every tracked figure as one JSON object (bench/run.py; installs zen-engine)
 bench: $(STAMP)
-	$(BIN)/python bench/route_bench.py
+	$(BIN)/python -m pip install --quiet -e ".[dev,bench]"
+	$(BIN)/python bench/run.py --json
 
 ## docs-checks: regenerate docs/checks.md from the checks' docstrings
 docs-checks: $(STAMP)

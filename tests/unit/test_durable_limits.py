@@ -17,7 +17,7 @@ from pedonc_routing.model.conditions import Test as ConditionTest
 pytest.importorskip("durable_rules_engine")
 import durable_rules_engine
 
-from pedonc_routing.engine.durable import MAX_GROUPS, DurableEvaluator
+from pedonc_routing.engine.durable import MAX_GROUPS, MAX_MATCHES, DurableEvaluator
 
 INPUTS: dict[str, InputSpec] = {
     **BUILTIN_INPUTS,
@@ -51,7 +51,8 @@ def test_large_guards_agree_with_reference(condition: Condition) -> None:
     table = GuardTable(f"limits-{id(condition)}", (Guard.of("g", condition),))
     durable = DurableEvaluator(INPUTS)
     reference = ReferenceEvaluator()
-    assert len(durable.definition(table)[0]) > 2  # really split over several rules
+    rules = sum(len(shard.rules) for shard in durable.definition(table))
+    assert rules > 2  # really split over several rules
     for x in range(0, 201):
         for flag in (False, True, None):
             facts = {"x": x} if flag is None else {"x": x, "flag": flag}
@@ -73,3 +74,54 @@ def test_the_limit_is_what_durable_rules_accepts() -> None:
     durable_rules_engine.create_ruleset("pedonc_limit_ok", json.dumps(chain(MAX_GROUPS)))
     with pytest.raises(durable_rules_engine.error, match="113"):
         durable_rules_engine.create_ruleset("pedonc_limit_over", json.dumps(chain(MAX_GROUPS + 1)))
+
+
+def test_an_assert_firing_more_than_64_rules_fails_in_durable_rules() -> None:
+    """The measured limit behind sharding: 64 matching rules work, 65 fail (error 303)."""
+    for count, works in ((MAX_MATCHES, True), (MAX_MATCHES + 1, False)):
+        rules = {
+            f"r{i}": {"all": [{"m": {"$and": [{"pr": 1}, {"$lt": {"x": 1000 + i}}]}}]}
+            for i in range(count)
+        }
+        handle = durable_rules_engine.create_ruleset(f"pedonc_matches_{count}", json.dumps(rules))
+        fact = json.dumps({"id": 1, "sid": "1", "pr": 1, "x": 5})
+        if works:
+            durable_rules_engine.assert_fact(handle, fact)
+        else:
+            with pytest.raises(durable_rules_engine.error, match="303"):
+                durable_rules_engine.assert_fact(handle, fact)
+
+
+def test_tables_with_many_known_guards_are_sharded_and_agree() -> None:
+    """200 guards that are all decided for one fact (far over 64 matches) still evaluate,
+    over several shards, exactly as the reference evaluator does."""
+    guards = tuple(
+        Guard.of(f"g{i}", ConditionTest.model_validate({"input": "x", "lt": i})) for i in range(200)
+    )
+    table = GuardTable("limits-many", guards)
+    durable = DurableEvaluator(INPUTS)
+    assert len(durable.definition(table)) >= 200 // MAX_MATCHES
+    reference = ReferenceEvaluator()
+    for x in (0, 63, 64, 150, 199, 200):
+        truth, expected = durable.evaluate(table, {"x": x}), reference.evaluate(table, {"x": x})
+        assert [truth(g.key) for g in guards] == [expected(g.key) for g in guards]
+
+
+def test_match_limit_falls_back_to_the_reference_evaluator(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """If a shard still exceeds durable-rules' match limit at run time (error 303), its
+    guards are decided by the reference evaluator: same answers, a warning, no failure."""
+    import pedonc_routing.engine.durable as durable_module
+
+    monkeypatch.setattr(durable_module, "MAX_MATCHES", 10_000)  # pack everything in one shard
+    guards = tuple(
+        Guard.of(f"a{i}", ConditionTest.model_validate({"input": "x", "ne": 1000 + i}))
+        for i in range(80)
+    )
+    table = GuardTable("limits-fallback", guards)
+    durable = DurableEvaluator(INPUTS)
+    assert len(durable.definition(table)) == 1
+    truth = durable.evaluate(table, {"x": 5})
+    assert [truth(g.key) for g in guards] == [True] * 80
+    assert "match limit" in caplog.text

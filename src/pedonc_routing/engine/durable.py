@@ -26,6 +26,7 @@ import contextlib
 import hashlib
 import itertools
 import json
+import logging
 import math
 import queue
 import threading
@@ -44,15 +45,20 @@ from pedonc_routing.compiler.codes import (
 )
 from pedonc_routing.compiler.facts import FactValue, InputSpec
 from pedonc_routing.compiler.guards import GuardTable
+from pedonc_routing.engine.reference import ReferenceEvaluator
 from pedonc_routing.errors import EngineError
 from pedonc_routing.model.conditions import AllOf, AnyOf, Condition, Not, Test
 
 Truth = bool | None
+logger = logging.getLogger("pedonc_routing.engine")
 Expression = dict[str, Any]
 
 #: Rules per ruleset above which durable-rules' ruleset creation is refused (it hangs, with
 #: the GIL held, near 2,500-3,000 rules; see DESIGN.md section 8).
 MAX_RULES = 1000
+#: Rules one asserted fact may fire (measured: 65 matching rules fail the assert with error
+#: 303); guard tables are sharded so that no assert can exceed it.
+MAX_MATCHES = 64
 #: Session ids per ruleset (durable-rules holds at most ~1,023 live sids).
 MAX_SIDS = 64
 
@@ -237,6 +243,25 @@ def _groups(expression: Expression) -> int:
     return 0
 
 
+def _dnf_terms(rule: Any) -> int:
+    """An upper bound of the matches a rule costs for one fact: durable-rules expands
+    ``$or`` into alternatives and counts each it evaluates."""
+
+    def terms(expression: Expression) -> int:
+        if "$or" in expression:
+            # Every branch counts, even when only one can hold: measured, 33 rules of
+            # `$or: [lt, gt]` whose second branch holds already fail the assert.
+            return sum(terms(part) for part in expression["$or"])
+        if "$and" in expression:
+            product = 1
+            for part in expression["$and"]:
+                product = min(product * terms(part), MAX_MATCHES + 1)
+            return product
+        return 1
+
+    return terms(rule["all"][0]["m"])
+
+
 def _plan(expression: Expression, name: str, rules: dict[str, Any]) -> Plan:
     """Rules for ``expression`` (added to ``rules``) and how their firing combines."""
     if _groups(expression) + 1 <= MAX_GROUPS:  # + 1: the rule's own {"$and": [pr, ...]}
@@ -269,13 +294,53 @@ class _Ruleset:
 
 
 @dataclass(frozen=True)
-class _TableRuleset:
-    """One guard table's view of a shared ruleset: what its rules mean for this table."""
+class _Shard:
+    """One ruleset of a table and what its rules mean for this table."""
 
     ruleset: _Ruleset
     rule_keys: dict[str, tuple[str, bool]]  # rule name -> (guard key, truth when it fires)
-    fields: dict[str, InputSpec]
     splits: tuple[_Split, ...] = ()
+
+    @property
+    def guard_keys(self) -> set[str]:
+        return {key for key, _ in self.rule_keys.values()} | {s.guard_key for s in self.splits}
+
+
+class _TooManyMatches(Exception):
+    """durable-rules refused an assert that matched more rules than it can hold."""
+
+
+class _FallbackLog:
+    """Logs once per table that the reference evaluator stood in (no patient data)."""
+
+    def __init__(self) -> None:
+        self._seen: set[str] = set()
+
+    def warn(self, table: str) -> None:
+        if table not in self._seen:
+            self._seen.add(table)
+            logger.warning(
+                "durable-rules match limit reached in %s: reference evaluator used", table
+            )
+
+
+_fallbacks = _FallbackLog()
+_reference = ReferenceEvaluator()
+
+
+@dataclass
+class _ShardDefinition:
+    rules: dict[str, Any]
+    keys: dict[str, tuple[str, bool]]
+    splits: list[_Split]
+
+
+@dataclass(frozen=True)
+class _TableRuleset:
+    """One guard table's view of its (shared) rulesets."""
+
+    shards: tuple[_Shard, ...]
+    fields: dict[str, InputSpec]
 
 
 _registry: dict[str, _Ruleset] = {}
@@ -297,29 +362,47 @@ class DurableEvaluator:
         """Build (or reuse) the table's ruleset now rather than on first use."""
         self._ruleset(table)
 
-    def definition(
-        self, table: GuardTable
-    ) -> tuple[dict[str, Any], dict[str, tuple[str, bool]], list[_Split]]:
-        """The ruleset definition durable-rules receives, and what each rule means.
+    def definition(self, table: GuardTable) -> list[_ShardDefinition]:
+        """The rulesets durable-rules receives for a table, and what each rule means.
 
         A guard whose expression fits one rule maps rule -> (guard key, truth). A larger one
         is split at its top ``$or``/``$and`` into several rules, and its truth is combined
         from the rules that fired (:class:`_Split`), since durable-rules refuses a rule with
         more than :data:`MAX_GROUPS` nested ``$and``/``$or`` groups.
+
+        Guards are packed into shards (one ruleset each) so that no assert can fire more
+        than :data:`MAX_MATCHES` rules: durable-rules fails the assert beyond that.
         """
-        rules: dict[str, Any] = {}
-        keys: dict[str, tuple[str, bool]] = {}
-        splits: list[_Split] = []
+        shards: list[_ShardDefinition] = []
+        current = _ShardDefinition({}, {}, [])
+        budget = 0
         for index, guard in enumerate(table.guards):
             true, false = self._compiler.both(guard.condition)
+            rules: dict[str, Any] = {}
+            keys: dict[str, tuple[str, bool]] = {}
+            splits: list[_Split] = []
+            fires = 0
             for suffix, expression, truth in (("t", true, True), ("f", false, False)):
-                name = f"g{index}{suffix}"
-                plan = _plan(expression, name, rules)
+                before = set(rules)
+                plan = _plan(expression, f"g{index}{suffix}", rules)
+                # T and F never fire together; a rule fires once per satisfied $or branch.
+                added = [name for name in rules if name not in before]
+                fires = max(fires, sum(_dnf_terms(rules[name]) for name in added))
                 if isinstance(plan, str):
                     keys[plan] = (guard.key, truth)
                 else:
                     splits.append(_Split(guard.key, truth, plan))
-        return rules, keys, splits
+            fires = min(fires, MAX_MATCHES)  # a guard that may exceed it gets a shard alone
+            if budget + fires > MAX_MATCHES and current.rules:
+                shards.append(current)
+                current, budget = _ShardDefinition({}, {}, []), 0
+            current.rules.update(rules)
+            current.keys.update(keys)
+            current.splits.extend(splits)
+            budget += fires
+        if current.rules or not shards:
+            shards.append(current)
+        return shards
 
     def _ruleset(self, table: GuardTable) -> _TableRuleset:
         found = self._tables.get(table.name)
@@ -329,42 +412,65 @@ class DurableEvaluator:
             found = self._tables.get(table.name)
             if found is not None:
                 return found
-            rules, keys, splits = self.definition(table)
-            if len(rules) > MAX_RULES:
+            definitions = self.definition(table)
+            total = sum(len(shard.rules) for shard in definitions)
+            if total > MAX_RULES:
                 raise EngineError(
-                    f"{table.name}: {len(rules)} rules exceed the safe size {MAX_RULES} "
+                    f"{table.name}: {total} rules exceed the safe size {MAX_RULES} "
                     "for durable-rules; split the protocol"
                 )
-            text = json.dumps(rules, sort_keys=True, separators=(",", ":"))
-            name = "pedonc_" + hashlib.sha256(text.encode()).hexdigest()[:24]
+            shards = tuple(
+                _Shard(_created(table.name, shard.rules), shard.keys, tuple(shard.splits))
+                for shard in definitions
+                if shard.rules
+            )
             fields = {spec.name: spec for spec in (self._inputs[i] for i in table.inputs)}
-            with _registry_lock:
-                ruleset = _registry.get(name)
-                if ruleset is None:
-                    try:
-                        handle = durable_rules_engine.create_ruleset(name, text)
-                    except durable_rules_engine.error as error:
-                        raise EngineError(f"{table.name}: durable-rules refused: {error}") from None
-                    ruleset = _Ruleset(handle, queue.SimpleQueue())
-                    _registry[name] = ruleset
             # Identical definitions may come from tables with other guard keys (a renamed
             # step, another protocol id): rule names map to *this* table's keys.
-            view = _TableRuleset(ruleset, keys, fields, tuple(splits))
+            view = _TableRuleset(shards, fields)
             self._tables[table.name] = view
             return view
 
     def evaluate(self, table: GuardTable, facts: Mapping[str, FactValue]) -> Callable[[str], Truth]:
         view = self._ruleset(table)
         results: dict[str, bool] = {}
-        fired = _matches(view.ruleset, encode_facts(facts, view.fields))
-        for rule in fired:
-            meaning = view.rule_keys.get(rule)
-            if meaning is not None:
-                results[meaning[0]] = meaning[1]
-        for split in view.splits:
-            if _holds(split.plan, fired):
-                results[split.guard_key] = split.truth
+        encoded = encode_facts(facts, view.fields)
+        for shard in view.shards:
+            try:
+                fired = _matches(shard.ruleset, encoded)
+            except _TooManyMatches:
+                # Past durable-rules' match limit (error 303) the shard's guards are decided
+                # by the reference evaluator, which the differential tests hold equal.
+                _fallbacks.warn(table.name)
+                for key in shard.guard_keys:
+                    value = _reference.evaluate(table, facts)(key)
+                    if value is not None:
+                        results[key] = value
+                continue
+            for rule in fired:
+                meaning = shard.rule_keys.get(rule)
+                if meaning is not None:
+                    results[meaning[0]] = meaning[1]
+            for split in shard.splits:
+                if _holds(split.plan, fired):
+                    results[split.guard_key] = split.truth
         return results.get
+
+
+def _created(table_name: str, rules: dict[str, Any]) -> _Ruleset:
+    """The ruleset for ``rules``, created once per process (named by its digest)."""
+    text = json.dumps(rules, sort_keys=True, separators=(",", ":"))
+    name = "pedonc_" + hashlib.sha256(text.encode()).hexdigest()[:24]
+    with _registry_lock:
+        ruleset = _registry.get(name)
+        if ruleset is None:
+            try:
+                handle = durable_rules_engine.create_ruleset(name, text)
+            except durable_rules_engine.error as error:
+                raise EngineError(f"{table_name}: durable-rules refused: {error}") from None
+            ruleset = _Ruleset(handle, queue.SimpleQueue())
+            _registry[name] = ruleset
+    return ruleset
 
 
 def _checkout_sid(ruleset: _Ruleset) -> str:
@@ -397,6 +503,8 @@ def _matches(ruleset: _Ruleset, encoded: dict[str, int | str]) -> set[str]:
         elif code != 1:  # 1: no rule matched
             raise EngineError(f"durable-rules assert failed with code {code}")
     except durable_rules_engine.error as error:
+        if "303" in str(error):
+            raise _TooManyMatches from None
         raise EngineError(f"durable-rules failed: {error}") from None
     except BaseException:
         # After a failure the sid's state is unknown: start it afresh for the next caller.

@@ -71,7 +71,7 @@ from pedonc_routing.model.documents import (
 from pedonc_routing.source import LogicalPath, SourceMap, format_path
 from pedonc_routing.validation.issues import Issue
 
-MAX_FILES = 500
+MAX_FILES = 2000  # a safety bound: far above any real bundle, below a runaway folder
 
 DocumentT = TypeVar("DocumentT", bound=Document)
 

@@ -97,7 +97,7 @@ Fix: flatten the structure.
 ### Y006 error: too large
 
 A file larger than 4 MiB (4,194,304 bytes), a file with more than 200,000 YAML nodes, or a
-bundle with more than 500 YAML files.
+bundle with more than 2,000 YAML files.
 
 FAIL: a 5 MiB file `big.yaml`.
 
