@@ -32,21 +32,9 @@ import yaml
 
 import pedonc_routing as pr
 from conftest import REPO_ROOT
-from pedonc_routing.testing.pytest_plugin import observed  # the plugin's own reading
+from pedonc_routing.testing.pytest_plugin import CASE_KEYS, observed  # the plugin's own
 
 CASES_DIR = Path(__file__).resolve().parent / "cases"
-KNOWN_KEYS = {
-    "status",
-    "protocol",
-    "step",
-    "urgency",
-    "facility_level",
-    "facility",
-    "specialist",
-    "missing",
-    "follow_ups",
-    "follow_up_intervals",
-}
 
 
 def load_cases() -> list[tuple[str, dict[str, Any], dict[str, Any]]]:
@@ -75,7 +63,7 @@ def test_case(
     patient: dict[str, Any],
     expect: dict[str, Any],
 ) -> None:
-    assert set(expect) <= KNOWN_KEYS, f"{name}: unknown expect keys {set(expect) - KNOWN_KEYS}"
+    assert set(expect) <= CASE_KEYS, f"{name}: unknown expect keys {set(expect) - CASE_KEYS}"
     decision = shipped_bundle.route(patient)
     got = observed(decision)
     wanted = dict(expect)

@@ -442,8 +442,9 @@ class DurableEvaluator:
                 # Past durable-rules' match limit (error 303) the shard's guards are decided
                 # by the reference evaluator, which the differential tests hold equal.
                 _fallbacks.warn(table.name)
+                reference = _reference.evaluate(table, facts)
                 for key in shard.guard_keys:
-                    value = _reference.evaluate(table, facts)(key)
+                    value = reference(key)
                     if value is not None:
                         results[key] = value
                 continue
