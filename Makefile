@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint typecheck bench wheel clean docs-checks
+.PHONY: demo test lint typecheck bench wheel clean docs-checks docs
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -43,6 +43,16 @@ bench: $(STAMP)
 ## docs-checks: regenerate docs/checks.md from the checks' docstrings
 docs-checks: $(STAMP)
 	$(BIN)/python -m pedonc_routing.validation.checks_doc > docs/checks.md
+
+DOCS_STAMP := $(VENV)/.docs-installed
+
+$(DOCS_STAMP): $(BIN)/python pyproject.toml
+	$(BIN)/python -m pip install --quiet -e '.[docs]'
+	touch $(DOCS_STAMP)
+
+## docs: build the site (mkdocs.yml) into site/; any warning fails the build
+docs: $(DOCS_STAMP)
+	$(BIN)/mkdocs build --strict
 
 wheel: $(STAMP)
 	$(BIN)/python -m pip wheel --quiet --no-deps -w dist .
