@@ -26,7 +26,15 @@ from pedonc_routing.errors import PatientDataError, UnknownProtocolError, Valida
 from pedonc_routing.interop.json_schema import all_schemas, write_schemas
 from pedonc_routing.interop.sarif import to_sarif
 from pedonc_routing.loader.yaml_reader import read_yaml_file
-from pedonc_routing.render.diagram import to_dot, to_mermaid
+from pedonc_routing.model.patient import PatientState
+from pedonc_routing.render.diagram import Highlight, route_highlight, to_dot, to_mermaid
+from pedonc_routing.render.family import (
+    build_family_guide,
+    guide_html,
+    guide_text,
+    read_input_titles,
+)
+from pedonc_routing.render.svg import to_svg
 from pedonc_routing.validation.issues import Issue
 
 EXIT_OK, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
@@ -143,6 +151,14 @@ def _read_patient(path: Path) -> Any:
     help="Route every *.yaml/*.json patient under this folder; JSON lines on stdout.",
 )
 @click.option("--workers", type=int, default=None, help="Processes for --batch (default: cores).")
+@click.option("--fhir", "fhir_input", is_flag=True, help="PATIENT_FILE is a FHIR R4 Bundle (JSON).")
+@click.option(
+    "--output",
+    "output_kind",
+    type=click.Choice(["decision", "fhir"]),
+    default="decision",
+    help="fhir: the decision as a FHIR Bundle (CarePlan, ServiceRequest, Task) in JSON.",
+)
 def route_command(
     patient_file: Path | None,
     protocols: Path | None,
@@ -150,26 +166,52 @@ def route_command(
     lang: str,
     batch: Path | None,
     workers: int | None,
+    fhir_input: bool,
+    output_kind: str,
 ) -> None:
-    """Route one patient (YAML or JSON shaped as docs/patient-state.md), or a folder."""
+    """Route one patient (YAML or JSON shaped as docs/patient-state.md, or a FHIR Bundle
+    with --fhir), or a folder."""
     if (patient_file is None) == (batch is None):
         click.echo("error: give a PATIENT_FILE or --batch DIR (one of them)", err=True)
+        sys.exit(EXIT_USAGE)
+    if batch is not None and (fhir_input or output_kind == "fhir"):
+        click.echo("error: --fhir and --output fhir take one PATIENT_FILE, not --batch", err=True)
         sys.exit(EXIT_USAGE)
     bundle = _load(protocols)
     if batch is not None:
         _route_batch(bundle, batch, workers, lang)
         return
     assert patient_file is not None
-    patient = _read_patient(patient_file)
     try:
+        patient = _read_fhir_patient(patient_file) if fhir_input else _read_patient(patient_file)
         decision = bundle.route(patient, lang=lang)  # type: ignore[arg-type]
     except PatientDataError as error:
         click.echo(f"error: {error}", err=True)
         sys.exit(EXIT_FINDINGS)
+    if output_kind == "fhir":
+        from pedonc_routing.interop.fhir import decision_to_fhir
+
+        # route() accepted the patient, so its shape is valid
+        state = PatientState.model_validate(patient)
+        fhir_bundle = decision_to_fhir(decision, state)
+        click.echo(json.dumps(fhir_bundle, ensure_ascii=False, indent=2))
+        return
     if output_format == "json":
         click.echo(json.dumps(decision.to_dict(), ensure_ascii=False, indent=2))
     else:
         click.echo(format_decision(decision))
+
+
+def _read_fhir_patient(path: Path) -> PatientState:
+    """A FHIR Bundle file as a patient state (``as_of``: the Bundle's timestamp)."""
+    from pedonc_routing.interop.fhir import patient_from_fhir
+
+    try:
+        text = path.read_bytes()
+    except OSError as error:
+        click.echo(f"error: cannot read {path}: {error}", err=True)
+        sys.exit(EXIT_USAGE)
+    return patient_from_fhir(text)
 
 
 def _route_batch(bundle: Bundle, folder: Path, workers: int | None, lang: str) -> None:
@@ -232,18 +274,77 @@ def format_decision(decision: Decision) -> str:
 @main.command("graph")
 @click.argument("protocol_id")
 @click.option("--protocols", type=click.Path(exists=True, path_type=Path), default=None)
-@click.option("--format", "output_format", type=click.Choice(["mermaid", "dot"]), default="mermaid")
-def graph_command(protocol_id: str, protocols: Path | None, output_format: str) -> None:
-    """Draw a protocol's pathway as Mermaid or Graphviz DOT."""
+@click.option(
+    "--format",
+    "output_format",
+    type=click.Choice(["mermaid", "dot", "svg"]),
+    default="mermaid",
+    help="svg: a standalone picture drawn without Graphviz.",
+)
+@click.option(
+    "--patient",
+    "patient_file",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    default=None,
+    help="Highlight this patient's route (YAML or JSON patient state).",
+)
+def graph_command(
+    protocol_id: str, protocols: Path | None, output_format: str, patient_file: Path | None
+) -> None:
+    """Draw a protocol's pathway as Mermaid, Graphviz DOT or SVG."""
     bundle = _load(protocols)
     try:
         bundle.protocol(protocol_id)
     except UnknownProtocolError as error:
         click.echo(f"error: {error}", err=True)
         sys.exit(EXIT_USAGE)
-    compiled = bundle.compiled.protocols[protocol_id]
-    render = to_mermaid if output_format == "mermaid" else to_dot
-    click.echo(render(compiled.graph))
+    graph = bundle.compiled.protocols[protocol_id].graph
+    highlight: Highlight | None = None
+    if patient_file is not None:
+        patient = _read_patient(patient_file)
+        try:
+            decision = bundle.route(patient)
+        except PatientDataError as error:
+            click.echo(f"error: {error}", err=True)
+            sys.exit(EXIT_FINDINGS)
+        position = patient.get("position") if isinstance(patient, dict) else None
+        where = (position["protocol"], position["step"]) if position else None
+        highlight = route_highlight(graph, decision, where)
+    render = {"mermaid": to_mermaid, "dot": to_dot, "svg": to_svg}[output_format]
+    click.echo(render(graph, highlight), nl=output_format != "svg")
+
+
+@main.command("family")
+@click.argument("patient_file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--protocols", type=click.Path(exists=True, path_type=Path), default=None)
+@click.option("--lang", type=click.Choice(["en", "ru", "kk"]), default="en")
+@click.option(
+    "--html",
+    "html_file",
+    type=click.Path(dir_okay=False, writable=True, path_type=Path),
+    default=None,
+    help="Write a printable HTML page (A4) here instead of text on stdout.",
+)
+def family_command(
+    patient_file: Path, protocols: Path | None, lang: str, html_file: Path | None
+) -> None:
+    """A plain-language page for the child's family: where, what next, when, whom to ask."""
+    bundle = _load(protocols)
+    patient = _read_patient(patient_file)
+    try:
+        guide = build_family_guide(bundle, patient, lang, read_input_titles(protocols))  # type: ignore[arg-type]
+    except PatientDataError as error:
+        click.echo(f"error: {error}", err=True)
+        sys.exit(EXIT_FINDINGS)
+    if html_file is None:
+        click.echo(guide_text(guide), nl=False)
+        return
+    try:
+        html_file.write_text(guide_html(guide), encoding="utf-8")
+    except OSError as error:
+        click.echo(f"error: cannot write {html_file}: {error}", err=True)
+        sys.exit(EXIT_USAGE)
+    click.echo(str(html_file))
 
 
 def _cases(paths: tuple[Path, ...]) -> list[Case]:
@@ -330,6 +431,27 @@ def diff_command(
     else:
         click.echo(format_diff(report))
     sys.exit(EXIT_FINDINGS if report.has_changes else EXIT_OK)
+
+
+@main.group("fhir")
+def fhir_group() -> None:
+    """FHIR R4 exports (docs/fhir.md)."""
+
+
+@fhir_group.command("plan-definition")
+@click.argument("protocol_id")
+@click.option("--protocols", type=click.Path(exists=True, path_type=Path), default=None)
+def fhir_plan_definition_command(protocol_id: str, protocols: Path | None) -> None:
+    """Print a protocol as a FHIR PlanDefinition (JSON)."""
+    from pedonc_routing.interop.fhir import plan_definition
+
+    bundle = _load(protocols)
+    try:
+        definition = plan_definition(bundle, protocol_id)
+    except UnknownProtocolError as error:
+        click.echo(f"error: {error}", err=True)
+        sys.exit(EXIT_USAGE)
+    click.echo(json.dumps(definition, ensure_ascii=False, indent=2))
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -1,1 +1,2 @@
-"""Rendering: conditions in words, pathways as Mermaid or Graphviz DOT."""
+"""Rendering: conditions in words, pathways as Mermaid, Graphviz DOT or SVG (with one
+child's route highlighted), and the family guide as text or printable HTML."""

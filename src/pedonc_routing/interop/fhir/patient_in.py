@@ -1,0 +1,653 @@
+"""FHIR R4 (R4B models) Bundle -> :class:`PatientState`, converting units.
+
+The Bundle is first parsed with the ``fhir.resources`` R4B models, so anything that is not
+valid FHIR is refused before any mapping. Then each resource kind fills its part of the
+state (docs/fhir.md has the full table):
+
+- Patient: birth date, sex, home region (``address.state``), current facility
+  (``managingOrganization.identifier``);
+- Condition: the diagnosis (ICD-10 in ``code``, ICD-O-3 morphology in ``code``, ICD-O-3
+  topography in ``bodySite``);
+- Observation: inputs by LOINC or by the project code system; the latest value at or
+  before ``as_of`` wins;
+- MedicationAdministration / Procedure: cumulative drug doses (mg/m2) and radiation doses
+  (Gy), summed per drug or body site on top of the latest cumulative Observation;
+- CarePlan with the pathway-position extension: where the child is on a pathway.
+
+Codes that are not mapped are ignored (a hospital Bundle holds many unrelated resources);
+a mapped code with a unit we cannot convert is an error. Every problem is collected and
+raised at once as :class:`PatientDataError`, located by ``entry[N] Resource.element`` and
+never quoting a value.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date, datetime, tzinfo
+from decimal import Decimal
+from typing import Any
+
+from pydantic import ValidationError
+
+from pedonc_routing.errors import PatientDataError, PedoncRoutingError
+from pedonc_routing.interop.fhir import codes
+from pedonc_routing.interop.fhir._json import (
+    Entry,
+    as_list,
+    as_map,
+    codings,
+    effective_time,
+    entries,
+    parse_instant,
+    text,
+)
+from pedonc_routing.interop.fhir.units import accepted_units, convert
+from pedonc_routing.model.patient import PatientState
+
+logger = logging.getLogger(__name__)
+
+_LOINC = codes.by_code(codes.LOINC_OBSERVATIONS)
+_DRUGS = codes.by_code(codes.DRUGS)
+_SITES = codes.by_code(codes.RADIATION_SITES)
+_OBSERVATION_STATUSES = frozenset({"final", "amended", "corrected", "preliminary"})
+_EXCLUDED_VERIFICATION = frozenset({"refuted", "entered-in-error"})
+_POSITION_STATUSES = frozenset({"active", "on-hold", "completed"})
+_ICD10_SYSTEMS = frozenset({codes.ICD10, "http://hl7.org/fhir/sid/icd-10-cm"})
+_AGE_UNITS = {"a": "age_years", "mo": "age_months"}
+
+
+@dataclass(frozen=True)
+class FhirPatient:
+    """The patient read from a Bundle, and what was left out.
+
+    Attributes:
+        patient: the state to route.
+        ignored: one line per resource that was not used (unmapped code, status, after
+            ``as_of``), located by its Bundle position; never a value.
+    """
+
+    patient: PatientState
+    ignored: tuple[str, ...] = ()
+
+
+@dataclass
+class _Timed:
+    """A value with the time it was recorded and where it came from."""
+
+    when: datetime
+    value: Any
+    where: str
+
+
+@dataclass
+class _Reading:
+    """State being collected from one Bundle."""
+
+    as_of: datetime
+    zone: tzinfo  # of as_of: partial dates are read in it
+    problems: list[str] = field(default_factory=list)
+    ignored: list[str] = field(default_factory=list)
+    latest: dict[str, list[_Timed]] = field(default_factory=dict)  # input -> observations
+    doses: dict[str, list[_Timed]] = field(default_factory=dict)  # input -> administrations
+
+
+def patient_from_fhir(
+    source: str | bytes | Mapping[str, Any], *, as_of: datetime | str | None = None
+) -> PatientState:
+    """A FHIR Bundle (JSON text or parsed) as a patient state.
+
+    ``as_of`` defaults to ``Bundle.timestamp``. Raises :class:`PatientDataError` listing
+    every problem.
+    """
+    return read_fhir_patient(source, as_of=as_of).patient
+
+
+def read_fhir_patient(
+    source: str | bytes | Mapping[str, Any], *, as_of: datetime | str | None = None
+) -> FhirPatient:
+    """Like :func:`patient_from_fhir`, also listing the resources that were not used."""
+    bundle = _parse(source)
+    moment = _as_of(bundle, as_of)
+    reading = _Reading(moment, _zone(moment))
+    state: dict[str, Any] = {"as_of": moment.isoformat()}
+    patients, conditions, care_plans = [], [], []
+    for entry in entries(bundle):
+        if entry.kind == "Patient":
+            patients.append(entry)
+        elif entry.kind == "Condition":
+            conditions.append(entry)
+        elif entry.kind == "CarePlan":
+            care_plans.append(entry)
+        elif entry.kind == "Observation":
+            _read_observation(entry, reading)
+        elif entry.kind == "MedicationAdministration":
+            _read_administration(entry, reading)
+        elif entry.kind == "Procedure":
+            _read_procedure(entry, reading)
+    _read_patient(patients, state, reading.problems)
+    _read_diagnosis(conditions, state, reading)
+    _read_position(care_plans, state, reading)
+    _collect_inputs(reading, state)
+    if reading.problems:
+        raise PatientDataError(reading.problems)
+    try:
+        patient = PatientState.model_validate(state)
+    except ValidationError as error:
+        raise PatientDataError(
+            [
+                f"{'.'.join(str(part) for part in detail['loc'])}: {detail['msg']}"
+                for detail in error.errors(include_url=False, include_input=False)
+            ]
+        ) from None
+    logger.debug("read FHIR bundle: %d resource(s) ignored", len(reading.ignored))
+    return FhirPatient(patient, tuple(reading.ignored))
+
+
+# -- the Bundle -----------------------------------------------------------------------------
+
+
+def _parse(source: str | bytes | Mapping[str, Any]) -> Mapping[str, Any]:
+    """The Bundle as a dict, after ``fhir.resources`` R4B accepted it."""
+    try:
+        from fhir.resources.R4B.bundle import Bundle  # ~0.2 s to import: only when used
+    except ImportError:  # pragma: no cover - the extra is installed in development
+        raise PedoncRoutingError(
+            "FHIR input needs the fhir extra: pip install 'pedonc-routing[fhir]'"
+        ) from None
+
+    if isinstance(source, str | bytes):
+        try:
+            source = json.loads(source)
+        except ValueError as error:
+            raise PatientDataError([f"bundle: not valid JSON ({_position_of(error)})"]) from None
+    if not isinstance(source, Mapping):
+        raise PatientDataError([f"bundle: expected a JSON object, got {type(source).__name__}"])
+    if source.get("resourceType") != "Bundle":
+        raise PatientDataError(["bundle: resourceType must be Bundle"])
+    try:
+        Bundle.model_validate(source)
+    except ValidationError as error:
+        raise PatientDataError(_fhir_problems(source, error)) from None
+    return source
+
+
+def _position_of(error: ValueError) -> str:
+    if isinstance(error, json.JSONDecodeError):
+        return f"line {error.lineno} column {error.colno}"
+    return "not UTF-8"
+
+
+def _fhir_problems(bundle: Mapping[str, Any], error: ValidationError) -> list[str]:
+    """pydantic errors as ``entry[3] Observation.valueQuantity.value: message``."""
+    problems = []
+    for detail in error.errors(include_url=False):
+        loc = list(detail["loc"])
+        where = ".".join(str(part) for part in loc) or "bundle"
+        if len(loc) >= 3 and loc[0] == "entry" and isinstance(loc[1], int) and loc[2] == "resource":
+            resource = as_map(as_map(as_list(bundle.get("entry"))[loc[1]]).get("resource"))
+            kind = str(resource.get("resourceType", "Resource"))
+            rest = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in loc[3:])
+            where = f"entry[{loc[1]}] {kind}{rest}"
+        message = str(detail["msg"])
+        rejected = detail.get("input")
+        if isinstance(rejected, str) and rejected and rejected in message:
+            message = message.replace(rejected, "<value>")  # never echo a value
+        problems.append(f"{where}: {message}")
+    return problems
+
+
+def _as_of(bundle: Mapping[str, Any], as_of: datetime | str | None) -> datetime:
+    if isinstance(as_of, datetime):
+        moment = as_of
+        where = "as_of"
+    else:
+        where = "as_of" if as_of is not None else "Bundle.timestamp"
+        raw = as_of if as_of is not None else text(bundle.get("timestamp"))
+        if raw is None:
+            raise PatientDataError(["Bundle.timestamp: required when as_of is not given"])
+        try:
+            moment = datetime.fromisoformat(raw)
+        except ValueError:
+            raise PatientDataError([f"{where}: not a date-time"]) from None
+    if moment.tzinfo is None:
+        raise PatientDataError([f"{where}: needs a time zone"])
+    return moment
+
+
+def _zone(moment: datetime) -> tzinfo:
+    zone = moment.tzinfo
+    assert zone is not None  # _as_of refuses naive date-times
+    return zone
+
+
+# -- Patient --------------------------------------------------------------------------------
+
+
+def _read_patient(patients: list[Entry], state: dict[str, Any], problems: list[str]) -> None:
+    if not patients:
+        problems.append("bundle: no Patient resource")
+        return
+    if len(patients) > 1:
+        listed = ", ".join(f"entry[{p.index}]" for p in patients)
+        problems.append(f"bundle: more than one Patient resource ({listed})")
+        return
+    entry = patients[0]
+    patient = entry.resource
+    state["patient_id"] = _patient_id(patient)
+    birth = text(patient.get("birthDate"))
+    if birth is not None:
+        try:
+            state["birth_date"] = date.fromisoformat(birth).isoformat()
+        except ValueError:
+            problems.append(
+                f"{entry.at('birthDate')}: a full date (YYYY-MM-DD) is needed for an exact age"
+            )
+    gender = text(patient.get("gender"))
+    if gender not in (None, "female", "male", "other", "unknown"):
+        problems.append(f"{entry.at('gender')}: must be female, male, other or unknown")
+    state["sex"] = codes.GENDER_TO_SEX.get(gender) if gender else None
+    regions = {
+        text(as_map(address).get("state"))
+        for address in as_list(patient.get("address"))
+        if as_map(address).get("use") in (None, "home")
+    } - {None}
+    if len(regions) == 1:
+        state["home_region"] = regions.pop()
+    else:
+        problems.append(
+            f"{entry.at('address.state')}: "
+            + (
+                "required: the ISO 3166-2:KZ code of the home region (e.g. KZ-75)"
+                if not regions
+                else "several home addresses with different regions"
+            )
+        )
+    organization = as_map(as_map(patient.get("managingOrganization")).get("identifier"))
+    if organization.get("system") == codes.FACILITY_ID_SYSTEM:
+        state["current_facility"] = text(organization.get("value"))
+
+
+def _patient_id(patient: Mapping[str, Any]) -> str | None:
+    for identifier in as_list(patient.get("identifier")):
+        if as_map(identifier).get("system") == codes.PATIENT_ID_SYSTEM:
+            return text(as_map(identifier).get("value"))
+    return text(patient.get("id"))
+
+
+# -- Condition ------------------------------------------------------------------------------
+
+
+def _read_diagnosis(conditions: list[Entry], state: dict[str, Any], reading: _Reading) -> None:
+    """The one diagnosis: among Conditions with ICD-10 or ICD-O-3 codes, the neoplasm."""
+    found: list[tuple[Entry, dict[str, str | None]]] = []
+    for entry in conditions:
+        verification = codings(entry.resource.get("verificationStatus"))
+        if any(code in _EXCLUDED_VERIFICATION for _, code in verification):
+            reading.ignored.append(f"entry[{entry.index}] Condition: refuted or entered in error")
+            continue
+        diagnosis = _diagnosis_of(entry, reading.problems)
+        if any(diagnosis.values()):
+            found.append((entry, diagnosis))
+        else:
+            reading.ignored.append(f"entry[{entry.index}] Condition: no ICD-10 or ICD-O-3 code")
+    if len(found) > 1:
+        found = [item for item in found if _is_neoplasm(item[1])] or found
+    distinct = {tuple(sorted(d.items(), key=lambda kv: kv[0])) for _, d in found}
+    if len(distinct) > 1:
+        listed = ", ".join(f"entry[{entry.index}]" for entry, _ in found)
+        reading.problems.append(
+            f"Condition: several different diagnoses ({listed}); send the one to route"
+        )
+    elif found:
+        state["diagnosis"] = found[0][1]
+
+
+def _diagnosis_of(entry: Entry, problems: list[str]) -> dict[str, str | None]:
+    code = entry.resource.get("code")
+    icd10 = {c for s, c in codings(code) if s in _ICD10_SYSTEMS}
+    morphology = {c for s, c in codings(code) if s == codes.ICDO3 and "/" in c}
+    topography = {
+        c
+        for site in as_list(entry.resource.get("bodySite"))
+        for s, c in codings(site)
+        if s == codes.ICDO3
+    }
+    chosen: dict[str, str | None] = {}
+    for key, values, path in (
+        ("icd10", icd10, "code.coding"),
+        ("icdo3_morphology", morphology, "code.coding"),
+        ("icdo3_topography", topography, "bodySite.coding"),
+    ):
+        if len(values) > 1:
+            problems.append(f"{entry.at(path)}: more than one {key} code")
+        chosen[key] = next(iter(values)) if len(values) == 1 else None
+    return chosen
+
+
+def _is_neoplasm(diagnosis: dict[str, str | None]) -> bool:
+    icd10 = diagnosis.get("icd10") or ""
+    return (
+        bool(diagnosis.get("icdo3_morphology"))
+        or icd10[:1] == "C"
+        or icd10[:2]
+        in {
+            "D0",
+            "D1",
+            "D2",
+            "D3",
+            "D4",
+        }
+    )
+
+
+# -- Observation ----------------------------------------------------------------------------
+
+
+def _input_of(entry: Entry, concept: Any, path: str, reading: _Reading) -> str | None:
+    """The input an Observation code stands for (None: not mapped, ignored)."""
+    names = set()
+    for system, code in codings(concept):
+        if (system, code) in _LOINC:
+            names.add(_LOINC[(system, code)].input)
+        elif system == codes.INPUT_SYSTEM:
+            names.add(code)
+        elif (system, code) == (codes.AGE_CODE.system, codes.AGE_CODE.code):
+            names.add(codes.AGE_CODE.input)
+    if len(names) > 1:
+        reading.problems.append(f"{entry.at(path)}: codes for different inputs")
+        return None
+    if not names:
+        reading.ignored.append(f"entry[{entry.index}] {entry.kind}: code not mapped")
+        return None
+    return names.pop()
+
+
+def _when(entry: Entry, prefix: str, reading: _Reading) -> datetime | None:
+    """When the resource happened; None (and a note) when missing, unreadable or later."""
+    raw, element = effective_time(entry.resource, prefix)
+    if raw is None or element is None:
+        reading.problems.append(f"{entry.at(prefix + '[x]')}: required for a mapped code")
+        return None
+    try:
+        moment = parse_instant(raw, reading.zone)
+    except ValueError:
+        reading.problems.append(f"{entry.at(element)}: not a FHIR date-time")
+        return None
+    if moment > reading.as_of:
+        reading.ignored.append(f"entry[{entry.index}] {entry.kind}: after as_of")
+        return None
+    return moment
+
+
+def _read_observation(entry: Entry, reading: _Reading) -> None:
+    resource = entry.resource
+    name = _input_of(entry, resource.get("code"), "code.coding", reading)
+    if name is None:
+        return
+    if resource.get("status") not in _OBSERVATION_STATUSES:
+        reading.ignored.append(f"entry[{entry.index}] Observation: status not usable")
+        return
+    when = _when(entry, "effective", reading)
+    if when is None:
+        return
+    if name == codes.AGE_CODE.input:
+        _read_age(entry, when, reading)
+        return
+    value = _observation_value(entry, name, reading.problems)
+    if value is None:
+        reading.ignored.append(f"entry[{entry.index}] Observation: no value")
+        return
+    reading.latest.setdefault(name, []).append(_Timed(when, value, f"entry[{entry.index}]"))
+
+
+def _observation_value(entry: Entry, name: str, problems: list[str]) -> Any:
+    resource = entry.resource
+    canonical = codes.INPUT_UNITS.get(name)
+    if "valueQuantity" in resource:
+        quantity = as_map(resource["valueQuantity"])
+        return _quantity(quantity, entry.at("valueQuantity"), name, canonical, problems)
+    if canonical is not None and any(key.startswith("value") for key in resource):
+        problems.append(f"{entry.at('value[x]')}: {name} needs a valueQuantity in {canonical}")
+        return None
+    for key in ("valueBoolean", "valueInteger", "valueString"):
+        if key in resource:
+            return resource[key]
+    if "valueCodeableConcept" in resource:
+        concept = as_map(resource["valueCodeableConcept"])
+        values = [c for s, c in codings(concept) if s == codes.INPUT_VALUE_SYSTEM]
+        if len(values) == 1:
+            return values[0]
+        if not values and text(concept.get("text")):
+            return concept["text"]
+        problems.append(
+            f"{entry.at('valueCodeableConcept')}: needs one coding of {codes.INPUT_VALUE_SYSTEM}"
+        )
+    return None
+
+
+def _quantity(
+    quantity: Mapping[str, Any], where: str, name: str, canonical: str | None, problems: list[str]
+) -> int | float | None:
+    """A Quantity at ``where`` converted to ``canonical`` (the input's unit); None after a
+    problem. Whole results of whole values stay integers."""
+    raw = quantity.get("value")
+    if not isinstance(raw, int | float) or isinstance(raw, bool):
+        problems.append(f"{where}.value: required")
+        return None
+    system = quantity.get("system")
+    unit = text(quantity.get("code")) or text(quantity.get("unit"))
+    if canonical is None:
+        if unit not in (None, "1") or system not in (None, codes.UCUM):
+            problems.append(f"{where}: {name} takes no unit")
+            return None
+        return raw
+    if system not in (None, codes.UCUM) or unit is None:
+        problems.append(f"{where}.code: a UCUM unit code is needed for {name}")
+        return None
+    if unit == canonical:
+        return raw
+    converted = convert(Decimal(str(raw)), unit, canonical)
+    if converted is None:
+        accepted = ", ".join(accepted_units(canonical))
+        problems.append(f"{where}.code: unit not accepted for {name} (accepted: {accepted})")
+        return None
+    whole = converted == converted.to_integral_value() and isinstance(raw, int)
+    return int(converted) if whole else float(converted)
+
+
+def _read_age(entry: Entry, when: datetime, reading: _Reading) -> None:
+    quantity = as_map(entry.resource.get("valueQuantity"))
+    unit = text(quantity.get("code")) or text(quantity.get("unit"))
+    value = quantity.get("value")
+    if unit not in _AGE_UNITS or not isinstance(value, int | float) or value != int(value):
+        reading.problems.append(
+            f"{entry.at('valueQuantity')}: age needs a whole number in a (years) or mo (months)"
+        )
+        return
+    name = _AGE_UNITS[unit]
+    reading.latest.setdefault(name, []).append(_Timed(when, int(value), f"entry[{entry.index}]"))
+
+
+# -- exposures: MedicationAdministration, Procedure -----------------------------------------
+
+
+def _read_administration(entry: Entry, reading: _Reading) -> None:
+    resource = entry.resource
+    concept = resource.get("medicationCodeableConcept")
+    drugs = {_DRUGS[pair].input for pair in codings(concept) if pair in _DRUGS}
+    if len(drugs) != 1:
+        if drugs:
+            reading.problems.append(
+                f"{entry.at('medicationCodeableConcept.coding')}: codes for different drugs"
+            )
+        else:
+            reading.ignored.append(f"entry[{entry.index}] MedicationAdministration: not mapped")
+        return
+    name = drugs.pop()
+    if resource.get("status") != "completed":
+        reading.ignored.append(f"entry[{entry.index}] MedicationAdministration: not completed")
+        return
+    when = _when(entry, "effective", reading)
+    if when is None:
+        return
+    quantity = as_map(as_map(resource.get("dosage")).get("dose"))
+    if not quantity:
+        reading.problems.append(f"{entry.at('dosage.dose')}: required for {name}")
+        return
+    where = entry.at("dosage.dose")
+    dose = _quantity(quantity, where, name, codes.INPUT_UNITS[name], reading.problems)
+    if dose is not None:
+        reading.doses.setdefault(name, []).append(_Timed(when, dose, f"entry[{entry.index}]"))
+
+
+def _read_procedure(entry: Entry, reading: _Reading) -> None:
+    resource = entry.resource
+    doses = [
+        as_map(extension)
+        for extension in as_list(resource.get("extension"))
+        if as_map(extension).get("url") == codes.DOSE_EXTENSION
+    ]
+    sites = {
+        _SITES[pair].input
+        for site in as_list(resource.get("bodySite"))
+        for pair in codings(site)
+        if pair in _SITES
+    }
+    if not doses or not sites:
+        reading.ignored.append(f"entry[{entry.index}] Procedure: no mapped radiation dose")
+        return
+    if resource.get("status") != "completed":
+        reading.ignored.append(f"entry[{entry.index}] Procedure: not completed")
+        return
+    when = _when(entry, "performed", reading)
+    if when is None:
+        return
+    if len(doses) > 1:
+        reading.problems.append(f"{entry.at('extension')}: more than one dose extension")
+        return
+    if "valueQuantity" not in doses[0]:
+        reading.problems.append(f"{entry.at('extension.valueQuantity')}: required")
+        return
+    quantity = as_map(doses[0]["valueQuantity"])
+    where = entry.at("extension.valueQuantity")
+    for name in sorted(sites):
+        dose = _quantity(quantity, where, name, codes.INPUT_UNITS[name], reading.problems)
+        if dose is not None:
+            reading.doses.setdefault(name, []).append(_Timed(when, dose, f"entry[{entry.index}]"))
+
+
+# -- CarePlan: position ---------------------------------------------------------------------
+
+
+def _read_position(care_plans: list[Entry], state: dict[str, Any], reading: _Reading) -> None:
+    """The latest CarePlan (by ``created``) carrying the pathway-position extension."""
+    candidates: list[tuple[datetime | None, Entry, dict[str, Any]]] = []
+    for entry in care_plans:
+        extension = next(
+            (
+                as_map(e)
+                for e in as_list(entry.resource.get("extension"))
+                if as_map(e).get("url") == codes.POSITION_EXTENSION
+            ),
+            None,
+        )
+        if extension is None or entry.resource.get("status") not in _POSITION_STATUSES:
+            reading.ignored.append(f"entry[{entry.index}] CarePlan: no usable pathway position")
+            continue
+        created = text(entry.resource.get("created"))
+        moment = None
+        if created is not None:
+            try:
+                moment = parse_instant(created, reading.zone)
+            except ValueError:
+                reading.problems.append(f"{entry.at('created')}: not a FHIR date-time")
+                continue
+            if moment > reading.as_of:
+                reading.ignored.append(f"entry[{entry.index}] CarePlan: after as_of")
+                continue
+        position = _position_of_extension(entry, extension, reading.problems)
+        if position is not None:
+            candidates.append((moment, entry, position))
+    if not candidates:
+        return
+    oldest = datetime.min.replace(tzinfo=reading.zone)
+    candidates.sort(key=lambda item: item[0] or oldest)
+    latest = candidates[-1]
+    ties = [c for c in candidates if c[0] == latest[0] and c[2] != latest[2]]
+    if ties:
+        listed = ", ".join(f"entry[{c[1].index}]" for c in [*ties, latest])
+        reading.problems.append(
+            f"CarePlan: different pathway positions at the same time ({listed})"
+        )
+        return
+    state["position"] = latest[2]
+
+
+def _position_of_extension(
+    entry: Entry, extension: Mapping[str, Any], problems: list[str]
+) -> dict[str, Any] | None:
+    parts: dict[str, Any] = {}
+    for item in as_list(extension.get("extension")):
+        item = as_map(item)
+        value = next((v for k, v in item.items() if k.startswith("value")), None)
+        if isinstance(item.get("url"), str):
+            parts[item["url"]] = value
+    protocol, step = text(parts.get("protocol")), text(parts.get("step"))
+    if protocol is None or step is None:
+        problems.append(f"{entry.at('extension')}: pathway-position needs protocol and step")
+        return None
+    position: dict[str, Any] = {"protocol": protocol, "step": step}
+    if text(parts.get("enteredAt")):
+        position["entered_at"] = parts["enteredAt"]
+    back_protocol, back_step = text(parts.get("returnToProtocol")), text(parts.get("returnToStep"))
+    if back_protocol and back_step:
+        position["return_to"] = {"protocol": back_protocol, "step": back_step}
+    return position
+
+
+# -- putting the inputs together ------------------------------------------------------------
+
+
+def _collect_inputs(reading: _Reading, state: dict[str, Any]) -> None:
+    """Latest observation per input; exposures = latest cumulative value + later doses."""
+    observations: dict[str, Any] = {}
+    exposures: dict[str, Any] = {}
+    for name, timed in reading.latest.items():
+        latest = _latest(name, timed, reading.problems)
+        if latest is None:
+            continue
+        if name in ("age_years", "age_months"):
+            state[name] = latest.value
+        elif name in codes.EXPOSURE_INPUTS:
+            exposures[name] = latest
+        else:
+            observations[name] = latest.value
+    totals: dict[str, Any] = {}
+    for name in sorted(set(exposures) | set(reading.doses)):
+        baseline: _Timed | None = exposures.get(name)
+        later = [
+            dose.value
+            for dose in reading.doses.get(name, [])
+            if baseline is None or dose.when > baseline.when
+        ]
+        values = ([baseline.value] if baseline else []) + later
+        total = sum(Decimal(str(value)) for value in values)
+        whole = all(isinstance(value, int) for value in values)
+        totals[name] = int(total) if whole else float(total)
+    if observations:
+        state["observations"] = observations
+    if totals:
+        state["exposures"] = totals
+
+
+def _latest(name: str, timed: list[_Timed], problems: list[str]) -> _Timed | None:
+    newest = max(item.when for item in timed)
+    at_newest = [item for item in timed if item.when == newest]
+    if len({json.dumps(item.value) for item in at_newest}) > 1:
+        listed = ", ".join(item.where for item in at_newest)
+        problems.append(f"Observation: different values of {name} at the same time ({listed})")
+        return None
+    return at_newest[0]

@@ -1,0 +1,210 @@
+"""Protocol -> FHIR R4 PlanDefinition (``type: clinical-protocol``).
+
+One action per step (``id`` = step id) with:
+
+- ``timingDuration`` (due within N hours) or ``timingTiming`` (repeat every N months);
+- ``participant`` = the step's specialist;
+- ``condition``: ``applicability`` for the protocol's ``applies_to`` (on the entry step) and
+  for each override that jumps to the step; ``stop`` for each outgoing transition. Each
+  gives the guard in words (``description``) and as data in our condition language
+  (``language: text/x-pedonc-condition``, the condition as compact JSON);
+- ``relatedAction``: one per transition (``otherwise`` included), ``before-start`` of the
+  target; a target in another protocol (``PROTOCOL.STEP``) or ``return`` also carries the
+  transition-target extension with that PlanDefinition's canonical URL;
+- nested actions for the step's follow-ups.
+
+The protocol's sources are ``relatedArtifact`` citations. ``status`` is ``draft`` for a
+draft protocol and ``active`` only once it is reviewed.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from pedonc_routing.bundle import Bundle
+from pedonc_routing.compiler.pathway import RETURN, split_target
+from pedonc_routing.interop.fhir import codes
+from pedonc_routing.model.conditions import Condition
+from pedonc_routing.model.documents import FollowUp, Protocol, Step
+from pedonc_routing.render.words import in_words
+
+TRANSITION_EXTENSION = f"{codes.BASE}/StructureDefinition/transition"
+_PLAN_TYPE = "http://terminology.hl7.org/CodeSystem/plan-definition-type"
+
+
+def plan_definition(bundle: Bundle, protocol_id: str) -> dict[str, Any]:
+    """The protocol as a PlanDefinition; raises UnknownProtocolError (with a suggestion)."""
+    protocol = bundle.protocol(protocol_id)
+    specialists = bundle.compiled.care.specialists if bundle.compiled.care else {}
+    overrides_to: dict[str, list[dict[str, Any]]] = {}
+    for override in protocol.overrides:
+        condition = _expression(override.when, f"override {override.id}: {override.because}")
+        overrides_to.setdefault(override.to, []).append(
+            {"kind": "applicability", "expression": condition}
+        )
+    actions = []
+    for step_id, step in protocol.steps.items():
+        conditions = list(overrides_to.get(step_id, []))
+        if step_id == protocol.entry and protocol.applies_to is not None:
+            described = _expression(protocol.applies_to, "the protocol applies")
+            conditions.insert(0, {"kind": "applicability", "expression": described})
+        titles = {name: text.en for name, text in specialists.items()}
+        actions.append(_action(protocol, step_id, step, conditions, titles))
+    return {
+        "resourceType": "PlanDefinition",
+        "id": codes.fhir_id(protocol.id),
+        "url": codes.plan_definition_url(protocol.id),
+        "version": protocol.version,
+        "name": "".join(part.capitalize() for part in protocol.id.split("_")),
+        "title": protocol.title.en,
+        "type": {"coding": [{"system": _PLAN_TYPE, "code": "clinical-protocol"}]},
+        "status": "active" if protocol.status == "reviewed" else "draft",
+        "experimental": protocol.status != "reviewed",
+        "publisher": "pedonc-routing",
+        "description": f"{protocol.title.en} (bundle {bundle.content_hash})",
+        "relatedArtifact": [
+            {
+                "type": "citation",
+                "label": source.id,
+                "citation": source.citation,
+                **({"url": source.url} if source.url else {}),
+            }
+            for source in protocol.sources
+        ],
+        "action": actions,
+    }
+
+
+def _expression(condition: Condition, description: str) -> dict[str, Any]:
+    data = condition.model_dump(mode="json", by_alias=True, exclude_none=True)
+    return {
+        "description": f"{description} — {in_words(condition)}",
+        "language": codes.CONDITION_LANGUAGE,
+        "expression": json.dumps(data, ensure_ascii=False, separators=(",", ":")),
+    }
+
+
+def _action(
+    protocol: Protocol,
+    step_id: str,
+    step: Step,
+    conditions: list[dict[str, Any]],
+    specialist_titles: dict[str, str],
+) -> dict[str, Any]:
+    related = []
+    for transition in step.next:
+        conditions.append(
+            {
+                "kind": "stop",
+                "expression": _expression(
+                    transition.when, f"{transition.id} -> {transition.to}: {transition.because}"
+                ),
+            }
+        )
+        related.append(_related(protocol.id, transition.to, transition.id))
+    if step.otherwise is not None:
+        related.append(_related(protocol.id, step.otherwise.to, "otherwise"))
+    action: dict[str, Any] = {
+        "id": codes.fhir_id(step_id),
+        "title": step.title.en,
+        "description": step.family_info.en,
+        "code": [
+            {
+                "coding": [
+                    {
+                        "system": codes.STEP_SYSTEM,
+                        "code": f"{protocol.id}.{step_id}",
+                        "display": step.title.en,
+                    }
+                ],
+                "text": step.kind,
+            }
+        ],
+        "priority": {"emergency": "stat", "urgent": "urgent"}.get(step.urgency, "routine"),
+        "participant": [
+            {
+                "type": "practitioner",
+                "role": {
+                    "coding": [
+                        {
+                            "system": codes.SPECIALIST_SYSTEM,
+                            "code": step.care.specialist,
+                            "display": specialist_titles.get(
+                                step.care.specialist, step.care.specialist
+                            ),
+                        }
+                    ]
+                },
+            }
+        ],
+    }
+    timing = _timing(
+        step.timing.due_within_hours, step.timing.repeat_every_months, step.timing.for_years
+    )
+    action.update(timing)
+    if conditions:
+        action["condition"] = conditions
+    if related:
+        action["relatedAction"] = related
+    if step.follow_ups:
+        action["action"] = [_follow_up(protocol.id, step_id, item) for item in step.follow_ups]
+    return action
+
+
+def _related(protocol_id: str, target: str, transition_id: str) -> dict[str, Any]:
+    to_protocol, to_step = split_target(target, protocol_id)
+    extension: list[dict[str, Any]] = [{"url": "transition", "valueString": transition_id}]
+    if to_step == RETURN:
+        action_id = RETURN
+    elif to_protocol == protocol_id:
+        action_id = codes.fhir_id(to_step)
+    else:
+        action_id = codes.fhir_id(f"{to_protocol}.{to_step}")
+        extension.append(
+            {"url": "target", "valueCanonical": codes.plan_definition_url(to_protocol)}
+        )
+    return {
+        "extension": [{"url": TRANSITION_EXTENSION, "extension": extension}],
+        "actionId": action_id,
+        "relationship": "before-start",
+    }
+
+
+def _timing(
+    due_within_hours: float | None, every_months: int | None, for_years: float | None
+) -> dict[str, Any]:
+    if every_months is not None:
+        repeat: dict[str, Any] = {"frequency": 1, "period": every_months, "periodUnit": "mo"}
+        if for_years is not None:
+            repeat["boundsDuration"] = _duration(for_years, "a")
+        return {"timingTiming": {"repeat": repeat}}
+    if due_within_hours is not None:
+        return {"timingDuration": _duration(due_within_hours, "h")}
+    return {}
+
+
+def _duration(value: float, unit: str) -> dict[str, Any]:
+    return {"value": value, "unit": unit, "system": codes.UCUM, "code": unit}
+
+
+def _follow_up(protocol_id: str, step_id: str, item: FollowUp) -> dict[str, Any]:
+    action: dict[str, Any] = {
+        "id": codes.fhir_id(f"{step_id}.{item.id}"),
+        "title": item.title.en,
+        "code": [
+            {
+                "coding": [
+                    {
+                        "system": codes.FOLLOW_UP_SYSTEM,
+                        "code": f"{protocol_id}.{step_id}.{item.id}",
+                    }
+                ]
+            }
+        ],
+    }
+    action.update(_timing(item.due_within_hours, item.interval_months, item.for_years))
+    if item.when is not None:
+        described = _expression(item.when, item.because or item.id)
+        action["condition"] = [{"kind": "applicability", "expression": described}]
+    return action
