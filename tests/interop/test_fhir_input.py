@@ -275,9 +275,13 @@ def test_hostile_values_are_not_echoed() -> None:
             '"2026-11-22T09:00:00+05:00"}',
             "bundle: no Patient resource",
         ),
+        ("[" * 100_000, "bundle: JSON nested too deeply"),
+        ('{"resourceType": "Bundle", "total": NaN}', "bundle: not valid JSON (NaN is not a"),
+        (b"\xc3\x28{}", "bundle: not valid JSON (not UTF-8)"),
+        (" " * (32 * 1024 * 1024 + 1), "bundle: larger than 33,554,432 characters"),
     ],
 )
-def test_not_a_bundle(source: str, message: str) -> None:
+def test_not_a_bundle(source: str | bytes, message: str) -> None:
     with pytest.raises(pr.PatientDataError, match=message.replace("(", r"\(").replace(")", r"\)")):
         patient_from_fhir(source)
 

@@ -148,6 +148,10 @@ def read_fhir_patient(
 
 # -- the Bundle -----------------------------------------------------------------------------
 
+#: One child's Bundle is kilobytes; a bound keeps a hostile or runaway export from costing
+#: memory and time before it is refused.
+MAX_BUNDLE_CHARS = 32 * 1024 * 1024
+
 
 def _parse(source: str | bytes | Mapping[str, Any]) -> Mapping[str, Any]:
     """The Bundle as a dict, after ``fhir.resources`` R4B accepted it."""
@@ -159,10 +163,14 @@ def _parse(source: str | bytes | Mapping[str, Any]) -> Mapping[str, Any]:
         ) from None
 
     if isinstance(source, str | bytes):
+        if len(source) > MAX_BUNDLE_CHARS:
+            raise PatientDataError([f"bundle: larger than {MAX_BUNDLE_CHARS:,} characters"])
         try:
-            source = json.loads(source)
+            source = json.loads(source, parse_constant=_refuse_constant)
         except ValueError as error:
             raise PatientDataError([f"bundle: not valid JSON ({_position_of(error)})"]) from None
+        except RecursionError:  # the stdlib parser recurses per nesting level
+            raise PatientDataError(["bundle: JSON nested too deeply"]) from None
     if not isinstance(source, Mapping):
         raise PatientDataError([f"bundle: expected a JSON object, got {type(source).__name__}"])
     if source.get("resourceType") != "Bundle":
@@ -174,10 +182,17 @@ def _parse(source: str | bytes | Mapping[str, Any]) -> Mapping[str, Any]:
     return source
 
 
+def _refuse_constant(name: str) -> None:
+    """JSON has no NaN or Infinity; Python's parser accepts them unless told not to."""
+    raise ValueError(f"{name} is not a JSON number")
+
+
 def _position_of(error: ValueError) -> str:
     if isinstance(error, json.JSONDecodeError):
         return f"line {error.lineno} column {error.colno}"
-    return "not UTF-8"
+    if isinstance(error, UnicodeDecodeError):
+        return "not UTF-8"
+    return str(error)  # our own message: no input text in it
 
 
 def _fhir_problems(bundle: Mapping[str, Any], error: ValidationError) -> list[str]:
