@@ -25,7 +25,7 @@ from pedonc_routing.engine import EngineName
 from pedonc_routing.errors import PatientDataError, UnknownProtocolError, ValidationFailed
 from pedonc_routing.interop.json_schema import all_schemas, write_schemas
 from pedonc_routing.interop.sarif import to_sarif
-from pedonc_routing.loader.yaml_reader import read_yaml_file
+from pedonc_routing.loader.yaml_reader import MAX_FILE_BYTES, read_yaml_file
 from pedonc_routing.model.patient import PatientState
 from pedonc_routing.render.diagram import Highlight, route_highlight, to_dot, to_mermaid
 from pedonc_routing.render.family import (
@@ -124,11 +124,18 @@ def _load(protocols: Path | None, engine: EngineName | None = None) -> Bundle:
 
 
 def _read_patient(path: Path) -> Any:
+    """A patient file: JSON by its suffix, otherwise YAML through the safe reader (same
+    bounds as protocol files); a file that cannot be read is a usage error naming it."""
     if path.suffix == ".json":
         try:
+            if path.stat().st_size > MAX_FILE_BYTES:
+                raise ValueError(f"larger than {MAX_FILE_BYTES} bytes")
             return json.loads(path.read_text(encoding="utf-8"))
         except (OSError, ValueError) as error:
             click.echo(f"error: cannot read {path}: {error}", err=True)
+            sys.exit(EXIT_USAGE)
+        except RecursionError:  # the stdlib JSON parser recurses per nesting level
+            click.echo(f"error: cannot read {path}: JSON nested too deeply", err=True)
             sys.exit(EXIT_USAGE)
     loaded, issues = read_yaml_file(path, str(path))
     if loaded is None or issues:

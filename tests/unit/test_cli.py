@@ -143,6 +143,27 @@ def test_route_json_patient_file(runner: CliRunner, tmp_path: Path) -> None:
     assert json.loads(result.stdout)["step"]["id"] == "induction_high_risk"
 
 
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("[" * 100_000, "JSON nested too deeply"),
+        ('{"a": ' * 100_000, "JSON nested too deeply"),
+        ("{not json", "Expecting property name"),
+        (" " * (4 * 1024 * 1024 + 1), "larger than 4194304 bytes"),
+    ],
+)
+@pytest.mark.parametrize("command", ["route", "family"])
+def test_unreadable_json_patient_is_a_usage_error(
+    runner: CliRunner, tmp_path: Path, command: str, text: str, message: str
+) -> None:
+    path = tmp_path / "patient.json"
+    path.write_text(text, encoding="utf-8")
+    result = runner.invoke(main, [command, str(path)])
+    assert result.exit_code == 2, result.output
+    assert f"error: cannot read {path}: " in result.stderr
+    assert message in result.stderr
+
+
 def test_route_russian(runner: CliRunner) -> None:
     patient = EXAMPLES_DIR / "01_b_all_standard_risk.yaml"
     english = runner.invoke(main, ["route", "--format", "json", str(patient)])
