@@ -120,9 +120,9 @@ UI: dict[str, dict[Language, str]] = {
         "kk": "Бұл шұғыл жағдай: дереу барыңыз.",
     },
     "urgency_urgent": {
-        "en": "This is urgent: please keep to the time below.",
-        "ru": "Это срочно: пожалуйста, придерживайтесь срока ниже.",
-        "kk": "Бұл асығыс: төмендегі мерзімді сақтаңыз.",
+        "en": "This is urgent: please do not put it off.",
+        "ru": "Это срочно: пожалуйста, не откладывайте.",
+        "kk": "Бұл асығыс: кейінге қалдырмаңыз.",
     },
     "urgency_routine": {
         "en": "This is planned care.",
