@@ -10,7 +10,12 @@ from pedonc_routing.loader.documents import (
     default_protocols_dir,
     read_documents,
 )
-from pedonc_routing.loader.yaml_reader import LoadedDocument, read_yaml_file, read_yaml_text
+from pedonc_routing.loader.yaml_reader import (
+    LoadedDocument,
+    read_yaml_bytes,
+    read_yaml_file,
+    read_yaml_text,
+)
 
 __all__ = [
     "DocumentSet",
@@ -18,6 +23,7 @@ __all__ = [
     "Sourced",
     "default_protocols_dir",
     "read_documents",
+    "read_yaml_bytes",
     "read_yaml_file",
     "read_yaml_text",
 ]

@@ -45,7 +45,6 @@ Fix: use one of the listed kinds.
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -55,7 +54,7 @@ from typing import Any, Generic, TypeVar
 from pydantic import ValidationError
 
 from pedonc_routing.loader.suggestions import did_you_mean
-from pedonc_routing.loader.yaml_reader import LoadedDocument, read_yaml_file
+from pedonc_routing.loader.yaml_reader import LoadedDocument, read_file_bytes, read_yaml_bytes
 from pedonc_routing.model.conditions import CONDITION_TAGS
 from pedonc_routing.model.documents import (
     DOCUMENT_KINDS,
@@ -160,11 +159,14 @@ def read_documents(paths: Iterable[Path | str]) -> DocumentSet:
     documents.issues.extend(issues)
     digest = hashlib.sha256()
     for path, display in files:
-        loaded, read_issues = read_yaml_file(path, display)
+        # One bounded read serves the hash and the parse: the hash is of the bytes validated
+        # (not of a second read that may differ), and a huge file is never read whole.
+        raw, read_issues = read_file_bytes(path, display)
+        digest.update(display.encode() + b"\0" + (raw if raw is not None else b"") + b"\0")
+        if raw is not None:
+            loaded, read_issues = read_yaml_bytes(raw, display)
         documents.issues.extend(read_issues)
-        with contextlib.suppress(OSError):  # already reported by read_yaml_file
-            digest.update(display.encode() + b"\0" + path.read_bytes() + b"\0")
-        if loaded is None:
+        if raw is None or loaded is None:
             continue
         model, model_issues = model_document(loaded)
         documents.issues.extend(model_issues)
@@ -184,7 +186,8 @@ def model_document(loaded: LoadedDocument) -> tuple[Document | None, list[Issue]
     if model_type is None:
         hint = did_you_mean(str(kind), DOCUMENT_KINDS) if kind is not None else None
         known = ", ".join(DOCUMENT_KINDS)
-        message = f"unknown document kind {kind!r} (one of: {known})" + (
+        shown = repr(kind) if len(repr(kind)) <= 80 else repr(kind)[:77] + "..."
+        message = f"unknown document kind {shown} (one of: {known})" + (
             f"; did you mean {hint!r}?" if hint else ""
         )
         return None, [Issue.at(source_map.span(("kind",)), "S002", message)]

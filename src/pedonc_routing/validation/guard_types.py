@@ -15,7 +15,9 @@ input's plausible range (``T002``).
 | `morphology` (built-in `icdo3_morphology`) | `morphology_in present absent` |
 | `text` (built-in `home_region`, `icdo3_topography`) | `eq ne in present absent` |
 
-A constant of the wrong type (a string for a number, a number for a boolean) is also `T001`.
+A constant of the wrong type (a string for a number, a number for a boolean) is also `T001`,
+and so is a number constant that is not finite (`.nan`, `.inf`): no child's value compares
+with it.
 
 FAIL:
 
@@ -112,6 +114,7 @@ Fix: write the range low to high.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterator
 from decimal import Decimal
 
@@ -232,6 +235,13 @@ def _operand_issues(test: Test, spec: InputSpec, where: object) -> Iterator[Issu
             if isinstance(value, bool) or not isinstance(value, int | float):
                 yield Issue.at(
                     where, "T001", f"{spec.name!r} is a {spec.type}; compare it with a number"
+                )
+                continue
+            if not math.isfinite(value):  # .nan/.inf: no patient value compares sensibly
+                yield Issue.at(
+                    where,
+                    "T001",
+                    f"{value!r} is not a finite number; compare {spec.name!r} with a finite number",
                 )
                 continue
             if (
