@@ -32,7 +32,7 @@ class Router:
         engine: engine for bundles this router loads.
         on_decision: called with every decision (e.g. to write the HIS audit log). The
             decision carries facts and rules, never the patient identifier. An exception
-            in the hook is logged and does not lose the decision.
+            in the hook is logged (its type only) and does not lose the decision.
     """
 
     def __init__(
@@ -60,8 +60,14 @@ class Router:
         if self._on_decision is not None:
             try:
                 self._on_decision(decision)
-            except Exception:
-                logger.exception("on_decision hook failed (decision %s)", decision.status)
+            except Exception as error:
+                # The type only: the hook is the caller's code, and its message may carry
+                # the caller's patient data, which must not reach our log.
+                logger.error(
+                    "on_decision hook raised %s (decision %s)",
+                    type(error).__name__,
+                    decision.status,
+                )
         return decision
 
     def reload(self, paths: PathArg = None) -> Bundle:

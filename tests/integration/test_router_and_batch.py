@@ -4,6 +4,7 @@ to sequential routing, with worker processes too."""
 
 from __future__ import annotations
 
+import logging
 import shutil
 import threading
 import time
@@ -79,17 +80,22 @@ def test_invalid_bundle_is_refused_and_old_keeps_serving(tmp_path: Path) -> None
     assert router.route(STANDARD).bundle_hash == before
 
 
-def test_on_decision_hook_sees_every_decision_and_cannot_lose_one() -> None:
+def test_on_decision_hook_sees_every_decision_and_cannot_lose_one(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
     received: list[pr.Decision] = []
 
     def failing_hook(decision: pr.Decision) -> None:
         received.append(decision)
-        raise RuntimeError("audit log down")
+        raise RuntimeError("audit log down for patient anon-HOOK-SECRET")
 
     router = pr.Router(pr.load_bundle(PROTOCOLS_DIR), on_decision=failing_hook)
-    decision = router.route(STANDARD)
+    with caplog.at_level(logging.DEBUG, logger="pedonc_routing"):
+        decision = router.route(STANDARD)
     assert received == [decision]
     assert decision.status == "routed"
+    assert "on_decision hook raised RuntimeError (decision routed)" in caplog.text
+    assert "anon-HOOK-SECRET" not in caplog.text  # the caller's message is not logged
 
 
 def batch() -> list[dict[str, Any]]:
