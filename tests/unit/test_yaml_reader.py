@@ -14,6 +14,7 @@ from pedonc_routing.loader.yaml_reader import (
     MAX_ALIASES,
     MAX_DEPTH,
     MAX_FILE_BYTES,
+    MAX_INT_CHARS,
     read_yaml_file,
     read_yaml_text,
 )
@@ -175,11 +176,11 @@ def test_oversize_file_is_refused_without_reading(
             handle.write(chunk)
     assert path.stat().st_size > MAX_FILE_BYTES
 
-    def refuse(self: Path) -> bytes:
+    def refuse(self: Path, *args: object, **kwargs: object) -> bytes:
         raise AssertionError(f"read {self}: the size check must come first")
 
-    monkeypatch.setattr(Path, "read_bytes", refuse)
-    monkeypatch.setattr(Path, "read_text", refuse)
+    for method in ("open", "read_bytes", "read_text"):
+        monkeypatch.setattr(Path, method, refuse)
     loaded, issues = read_yaml_file(path, "big.yaml")
     assert loaded is None
     assert [(i.code, i.file, i.line, i.column) for i in issues] == [("Y006", "big.yaml", 1, 1)]
@@ -264,3 +265,60 @@ def test_complex_key_is_reported() -> None:
     assert codes(issues) == ["Y007"]
     assert loaded is not None
     assert loaded.data == {"c": 2}
+
+
+@pytest.mark.parametrize(
+    ("text", "kind"),
+    [
+        ('a: !!timestamp "abc"\n', "timestamp"),  # AttributeError inside PyYAML
+        ('a: !!float ""\n', "float"),  # IndexError
+        ('a: !!int ""\n', "int"),  # IndexError
+        ('a: !!bool "abc"\n', "bool"),  # KeyError
+        ("a: 2001-12-14 99:00:00\n", "timestamp"),  # ValueError: hour out of range
+    ],
+)
+def test_tagged_text_unlike_its_type_is_y001_at_the_value(text: str, kind: str) -> None:
+    # these used to escape read_yaml_text as tracebacks (or report a ValueError at 1:1)
+    loaded, issues = read_yaml_text(text, "v.yaml")
+    assert loaded is None
+    assert [(i.code, i.line, i.column) for i in issues] == [("Y001", 1, 4)]
+    assert f"is not a valid {kind}" in issues[0].message
+
+
+def test_a_huge_sexagesimal_integer_is_refused_quickly() -> None:
+    # "1:59:59:..." is a YAML 1.1 int built by repeated bigint products: 4 MiB of it took
+    # about ten minutes before integers were bounded
+    text = "a: 1" + ":59" * ((MAX_FILE_BYTES - 8) // 3) + "\n"
+    start = time.perf_counter()
+    loaded, issues = read_yaml_text(text, "big.yaml")
+    assert time.perf_counter() - start < 5
+    assert loaded is None
+    assert [(i.code, i.line, i.column) for i in issues] == [("Y001", 1, 4)]
+    assert f"longer than {MAX_INT_CHARS} characters" in issues[0].message
+
+
+def test_spans_inside_aliased_content_point_into_the_anchored_text() -> None:
+    loaded, issues = read_yaml_text("a: &x\n  b: 1\n  c: [2, 3]\nd: *x\n", "f.yaml")
+    assert issues == []
+    assert loaded is not None
+    spans = loaded.source_map
+    # the alias shares the anchored list; its items still have their own positions
+    assert (spans.span(("d", "c", 1)).line, spans.span(("d", "c", 1)).column) == (3, 10)
+    assert (spans.key_span(("d", "c")).line, spans.key_span(("d", "c")).column) == (3, 3)
+
+
+@pytest.mark.parametrize(
+    ("text", "line", "column"),
+    [
+        ('\ufeffa: "\x01"\n', 1, 5),
+        ('a: 1\rb: "\x01"\n', 2, 5),
+        ('a: 1\r\nb: "\x01"\n', 2, 5),
+        ('a: 1\u2028b: "\x01"\n', 2, 5),
+    ],
+)
+def test_a_control_character_is_placed_as_yaml_counts_lines(
+    text: str, line: int, column: int
+) -> None:
+    # YAML breaks lines at CR, LF, CRLF, NEL, LS and PS, and a BOM takes no column
+    _, issues = read_yaml_text(text, "c.yaml")
+    assert [(i.code, i.line, i.column) for i in issues] == [("Y001", line, column)]

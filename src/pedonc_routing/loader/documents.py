@@ -163,10 +163,11 @@ def read_documents(paths: Iterable[Path | str]) -> DocumentSet:
         # (not of a second read that may differ), and a huge file is never read whole.
         raw, read_issues = read_file_bytes(path, display)
         digest.update(display.encode() + b"\0" + (raw if raw is not None else b"") + b"\0")
+        loaded = None
         if raw is not None:
             loaded, read_issues = read_yaml_bytes(raw, display)
         documents.issues.extend(read_issues)
-        if raw is None or loaded is None:
+        if loaded is None:
             continue
         model, model_issues = model_document(loaded)
         documents.issues.extend(model_issues)

@@ -7,8 +7,10 @@ duplicate keys. Nothing here raises on bad content: problems become :class:`Issu
 
 ### Y001 error: not valid YAML
 
-The file is empty, has a syntax error, or holds a value that cannot be built (for example a
-timestamp out of range).
+The file is empty, has a syntax error, or holds a value that cannot be built: a timestamp
+out of range, a scalar whose explicit standard tag does not fit its text (`!!bool abc`), an
+integer longer than 4,300 characters (Python's own limit; YAML 1.1 sexagesimal integers
+would otherwise take minutes to build), or a control character.
 
 FAIL (`demo.yaml`, a new line 3):
 
@@ -143,6 +145,7 @@ extension.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -165,6 +168,9 @@ MAX_FILE_BYTES = 4 * 1024 * 1024
 MAX_DEPTH = 64
 MAX_ALIASES = 16
 MAX_NODES = 200_000
+#: Longer integer scalars are refused: a sexagesimal one (``1:59:59:...``, YAML 1.1) costs
+#: quadratic time to build (4 MiB of it: ~10 minutes); 4300 is Python's own str->int limit.
+MAX_INT_CHARS = 4300
 
 _STANDARD_TAG_PREFIX = "tag:yaml.org,2002:"
 _PLAIN_TAGS = {"str", "int", "float", "bool", "null", "map", "seq", "timestamp"}
@@ -271,6 +277,7 @@ class _Constructor:
             # its nodes again, so an alias expansion is bounded without being rebuilt.
             value, size = built
             self._count(node, size)
+            self._record_spans(node, path)
             return value
         first = self._nodes
         self._count(node, 1)
@@ -283,6 +290,28 @@ class _Constructor:
         self._collections[id(node)] = (value, self._nodes - first)
         return value
 
+    def _record_spans(self, node: Node, path: LogicalPath) -> None:
+        """Record the spans under ``path`` of a collection built before (an alias of it), so
+        a problem inside aliased content points into the anchored text, not at the anchor.
+        Its nodes were counted, so this walk is bounded like a build."""
+        stack: list[tuple[Node, LogicalPath]] = [(node, path)]
+        while stack:
+            current, at = stack.pop()
+            self.source_map.record(at, self.span(current))
+            if isinstance(current, SequenceNode):
+                stack.extend((item, (*at, index)) for index, item in enumerate(current.value))
+            elif isinstance(current, MappingNode):
+                seen: set[Any] = set()
+                for key_node, value_node in current.value:
+                    if not isinstance(key_node, ScalarNode):
+                        continue  # Y007, reported when first built
+                    key = self._scalar_value(key_node)
+                    if key in seen:
+                        continue  # Y002: the first one is kept
+                    seen.add(key)
+                    self.source_map.record((*at, key, "<key>"), self.span(key_node))
+                    stack.append((value_node, (*at, key)))
+
     def _count(self, node: Node, size: int) -> None:
         self._nodes += size
         if self._nodes > MAX_NODES:
@@ -293,8 +322,28 @@ class _Constructor:
         try:
             return self._scalars[key]
         except KeyError:
-            value = self._scalars[key] = self._scalar.construct_object(node, deep=True)
+            value = self._scalars[key] = self._construct_scalar(node)
             return value
+
+    def _construct_scalar(self, node: ScalarNode) -> Any:
+        kind = node.tag.removeprefix(_STANDARD_TAG_PREFIX)
+        if kind == "int" and len(node.value) > MAX_INT_CHARS:
+            raise _RefusedError(
+                "Y001",
+                f"YAML value: an integer longer than {MAX_INT_CHARS} characters",
+                node.start_mark,
+            )
+        try:
+            return self._scalar.construct_object(node, deep=True)
+        except (ValueError, OverflowError, IndexError, KeyError, AttributeError) as error:
+            # PyYAML's constructors fail on explicitly tagged text unlike their type in
+            # these ways (`!!bool abc`: KeyError, `!!int ""`: IndexError, `!!timestamp x`:
+            # AttributeError; a timestamp out of range: ValueError).
+            shown = node.value if len(node.value) <= 40 else node.value[:37] + "..."
+            detail = f" ({error})" if isinstance(error, ValueError | OverflowError) else ""
+            raise _RefusedError(
+                "Y001", f"YAML value: {shown!r} is not a valid {kind}{detail}", node.start_mark
+            ) from None
 
     def _build_mapping(self, node: MappingNode, path: LogicalPath) -> dict[Any, Any]:
         result: dict[Any, Any] = {}
@@ -371,8 +420,6 @@ def read_yaml_text(text: str, file: str) -> tuple[LoadedDocument | None, list[Is
         return None, [_issue_from_mark(file, "Y001", f"YAML syntax: {problem}", mark)]
     except yaml.YAMLError as error:
         return None, [Issue("Y001", "error", f"YAML: {error}", file, 1, 1)]
-    except (ValueError, OverflowError) as error:  # e.g. a timestamp out of range
-        return None, [Issue("Y001", "error", f"YAML value: {error}", file, 1, 1)]
     except RecursionError:
         return None, [Issue("Y005", "error", "nesting too deep", file, 1, 1)]
     finally:
@@ -383,8 +430,10 @@ def read_yaml_text(text: str, file: str) -> tuple[LoadedDocument | None, list[Is
 def _character_issue(text: str, file: str, error: yaml.reader.ReaderError) -> Issue:
     """Y001 at the character YAML does not allow (control characters, lone surrogates)."""
     position = max(0, min(error.position, len(text)))
-    line = text.count("\n", 0, position) + 1
-    column = position - (text.rfind("\n", 0, position) + 1) + 1
+    # Counted as YAML counts: CR, LF, CRLF, NEL, LS and PS break lines; a BOM takes no column.
+    lines = _LINE_BREAK.split(text[:position])
+    line = len(lines)
+    column = len(lines[-1]) - lines[-1].count("\ufeff") + 1
     character = error.character
     code = ord(character) if isinstance(character, str) else int(character)
     return Issue(
@@ -392,6 +441,7 @@ def _character_issue(text: str, file: str, error: yaml.reader.ReaderError) -> Is
     )
 
 
+_LINE_BREAK = re.compile("\r\n|[\r\n\x85\u2028\u2029]")
 _HAS_LIBYAML = bool(getattr(yaml, "__with_libyaml__", False))
 
 
@@ -417,9 +467,9 @@ def _prescan(text: str) -> bool:
             nodes += 1
             if nodes > MAX_NODES:
                 raise _RefusedError("Y006", f"more than {MAX_NODES} YAML nodes", event.start_mark)
-            _check_node_event(event, aliases + 1 if isinstance(event, AliasEvent) else aliases)
             if isinstance(event, AliasEvent):
                 aliases += 1
+            _check_node_event(event, aliases)
             if depth + 1 > MAX_DEPTH:
                 raise _RefusedError("Y005", _TOO_DEEP, event.start_mark)
             if isinstance(event, SequenceStartEvent | MappingStartEvent):
