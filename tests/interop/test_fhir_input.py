@@ -286,6 +286,36 @@ def test_not_a_bundle(source: str | bytes, message: str) -> None:
         patient_from_fhir(source)
 
 
+@pytest.mark.parametrize("where", ["entry", "contained"])
+def test_unknown_resource_type_is_refused_without_echoing_it(where: str) -> None:
+    """fhir.resources raises KeyError (quoting the value) for an unknown resourceType."""
+    bundle = _base()
+    if where == "entry":
+        bundle["entry"].append({"resource": {"resourceType": SECRETS[0]}})
+        expected = f"entry[{len(bundle['entry']) - 1}] resource.resourceType: not a FHIR R4"
+    else:
+        bundle["entry"][0]["resource"]["contained"] = [{"resourceType": SECRETS[0]}]
+        expected = "bundle: a contained or nested resource has an unknown resourceType"
+    with pytest.raises(pr.PatientDataError) as caught:
+        patient_from_fhir(json.dumps(bundle))
+    assert caught.value.problems[0].startswith(expected)
+    for secret in SECRETS:
+        assert secret not in str(caught.value)
+
+
+def test_a_bound_is_not_read_as_the_value() -> None:
+    """ANC "< 0.5" is not 0.5 (read as 0.5, the guard anc < 0.5 would be false)."""
+    bundle = _base()
+    index, anc = _entry(bundle, "751-8")
+    anc["valueQuantity"] = {"value": 0.5, "comparator": "<", "system": UCUM, "code": "10*9/L"}
+    with pytest.raises(pr.PatientDataError) as caught:
+        patient_from_fhir(bundle)
+    assert caught.value.problems == [
+        f"entry[{index}] Observation.valueQuantity.comparator: anc_10e9_l needs an exact value,"
+        " not a bound"
+    ]
+
+
 def test_two_different_diagnoses_are_refused() -> None:
     bundle = _base()
     condition = copy.deepcopy(

@@ -100,6 +100,21 @@ def test_routed_decision_names_facility_specialist_and_due_time(
     assert task["restriction"]["period"]["end"] == decision.step.due_at
 
 
+def test_decision_bundles_of_two_children_share_no_full_url(shipped_bundle: pr.Bundle) -> None:
+    """Same bundle, same as_of: the urn:uuid full URLs still differ per child and decision,
+    and stay the same for the same decision."""
+    first = pr.PatientState.model_validate(_load(EXAMPLES_DIR / "01_b_all_standard_risk.yaml"))
+    second = first.model_copy(
+        update={"patient_id": "anon-0002", "observations": {**first.observations, "wbc_10e9_l": 80}}
+    )
+    urls = []
+    for patient in (first, second):
+        out = decision_to_fhir(shipped_bundle.route(patient), patient)
+        assert out == decision_to_fhir(shipped_bundle.route(patient), patient)
+        urls.append({entry["fullUrl"] for entry in out["entry"]})
+    assert not urls[0] & urls[1]
+
+
 def test_needs_data_decision_asks_for_each_missing_input(shipped_bundle: pr.Bundle) -> None:
     decision = shipped_bundle.route(_load(EXAMPLES_DIR / "10_needs_data_no_immunophenotype.yaml"))
     out = decision_to_fhir(decision)

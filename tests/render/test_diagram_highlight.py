@@ -72,7 +72,10 @@ def test_mermaid_marks_the_route_links_by_index(shipped_bundle: pr.Bundle) -> No
 
 def test_mermaid_ids_have_no_colons_or_angle_brackets(shipped_bundle: pr.Bundle) -> None:
     text = to_mermaid(shipped_bundle.compiled.protocols["supportive_care"].graph)
+    assert "  RETURN_TO_PATHWAY[" in text  # supportive care returns to the interrupted pathway
     for line in text.splitlines()[1:]:
+        if line.startswith("  style "):  # CSS, not ids
+            continue
         outside_labels = re.sub(r'"[^"]*"|\|[^|]*\|', "", line)
         assert ":" not in outside_labels, line
         assert "<" not in outside_labels, line
@@ -115,3 +118,22 @@ def test_step_ids_that_are_mermaid_keywords_are_drawn_under_a_safe_id(tmp_path: 
     assert "  S_click -.->|otherwise| S_end" in lines
     for keyword in ("end", "graph", "click"):
         assert not any(re.match(rf"  {keyword}\b", line) for line in lines)
+
+
+def test_drawing_ids_never_clash_with_step_ids(tmp_path: Path) -> None:
+    """Steps named like the route note or an override's node keep their own box."""
+    steps = [
+        step("route_note", kind="diagnostic", next_=[transition("go", "override_x", ALWAYS)]),
+        step("override_x", kind="terminal"),
+    ]
+    override = f'{{id: x, to: route_note, priority: 100, when: {ALWAYS}, because: "x"}}'
+    clash = protocol(
+        "clash", steps, entry="route_note", inputs=["wbc_10e9_l"], overrides=[override]
+    )
+    root = write_bundle(tmp_path / "b", clash)
+    graph = pr.load_bundle(root, engine="reference").compiled.protocols["clash"].graph
+    lines = to_mermaid(graph, Highlight(notes=("Decision: routed.",))).splitlines()
+    for step_id in ("route_note", "override_x"):
+        defined = [line for line in lines if re.match(rf"  {step_id}[\[({{]", line)]
+        assert len(defined) == 1, defined  # one box, not redefined by the note or a node
+        assert not any(line.startswith(f"  style {step_id} ") for line in lines)

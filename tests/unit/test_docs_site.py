@@ -26,7 +26,8 @@ HOOK = DOCS / "_hooks" / "generated_pages.py"
 
 _MERMAID_BLOCK = re.compile(r"^```mermaid\n(.*?)^```$", re.MULTILINE | re.DOTALL)
 _EDGE = re.compile(r"-->|-\.->|==>")
-_NODE = re.compile(r"^\s+([A-Za-z_][A-Za-z0-9_]*)\s*[\[{(]")
+#: Step ids are lower case; other nodes (other protocols' steps, overrides) are upper case.
+_NODE = re.compile(r"^\s+([a-z][a-z0-9_]*)\s*[\[{(]")
 
 
 @pytest.fixture(scope="module")

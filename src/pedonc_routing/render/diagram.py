@@ -152,11 +152,25 @@ _MERMAID_KEYWORDS = frozenset(
 )  # fmt: skip
 
 
+#: Ids of the nodes that are not steps: upper case, so no step id (lowercase) can be one.
+_OVERRIDE_PREFIX = "OVERRIDE_"
+_NOTE_ID = "ROUTE_NOTE"
+
+
 def display_id(node: str) -> str:
-    """A node id usable as a Mermaid id (no ``:`` or ``<>``, no keyword)."""
+    """A node id usable as a Mermaid id (no ``:`` or ``<>``, no keyword). Nodes that are not
+    steps of the drawn protocol get upper-case ids, which no step id can collide with."""
+    if node == RETURN_NODE:
+        return "RETURN_TO_PATHWAY"
+    if ":" in node:
+        return "EXT_" + node.replace(":", "__")
     if node in _MERMAID_KEYWORDS:
         return f"S_{node}"
-    return node.replace(":", "__").replace(RETURN_NODE, "return_to_pathway")
+    return node
+
+
+def _external_label(node: str) -> str:
+    return "return to the interrupted pathway" if node == RETURN_NODE else node.replace(":", ": ")
 
 
 def _label(text: str) -> str:
@@ -172,6 +186,9 @@ def to_mermaid(graph: PathwayGraph, highlight: Highlight | None = None) -> str:
         title = _label(step.model.title.en)
         node = display_id(step_id)
         lines.append(f'  {node}{opening}"{title}<br/><small>{step.model.kind}</small>"{closing}')
+    for external in sorted(_external_nodes(graph)):
+        lines.append(f'  {display_id(external)}["{_label(_external_label(external))}"]')
+        lines.append(f"  style {display_id(external)} stroke-dasharray:5 5")
     links: list[Edge] = []
     for step_id, step in graph.steps.items():
         for transition in step.transitions:
@@ -187,8 +204,8 @@ def to_mermaid(graph: PathwayGraph, highlight: Highlight | None = None) -> str:
     for override in graph.overrides:
         guard = _label(in_words(override.condition))
         target = display_id(override.to_step)
-        lines.append(f'  override_{override.id}(("any pathway")) ==>|"{guard}"| {target}')
-        links.append((f"override_{override.id}", override.to_step, override.id))
+        lines.append(f'  {_OVERRIDE_PREFIX}{override.id}(("any pathway")) ==>|"{guard}"| {target}')
+        links.append((f"{_OVERRIDE_PREFIX}{override.id}", override.to_step, override.id))
     if highlight is not None:
         lines.extend(_mermaid_highlight(highlight, links))
     return "\n".join(lines)
@@ -207,19 +224,19 @@ def _mermaid_highlight(highlight: Highlight, links: list[Edge]) -> list[str]:
         if members:
             lines.append(f"  class {','.join(members)} {role}")
     for override in sorted(highlight.overrides):
-        lines.append(f"  class override_{override} target")
+        lines.append(f"  class {_OVERRIDE_PREFIX}{override} target")
     used = [
         str(index)
         for index, (source, target, key) in enumerate(links)
         if (source, target, key) in highlight.edges
-        or (source.startswith("override_") and key in highlight.overrides)
+        or (source.startswith(_OVERRIDE_PREFIX) and key in highlight.overrides)
     ]
     if used:
         lines.append(f"  linkStyle {','.join(used)} stroke:{ROUTE_COLOUR},stroke-width:4px")
     if highlight.notes:
         text = "<br/>".join(_label(note) for note in ("Route:", *highlight.notes))
-        lines.append(f'  route_note["{text}"]')
-        lines.append(f"  style route_note fill:#fff4e6,stroke:{ROUTE_COLOUR}")
+        lines.append(f'  {_NOTE_ID}["{text}"]')
+        lines.append(f"  style {_NOTE_ID} fill:#fff4e6,stroke:{ROUTE_COLOUR}")
     return lines
 
 

@@ -19,6 +19,8 @@ FHIR R4 ``reasonReference`` can only point at clinical resources (Condition, Obs
 
 from __future__ import annotations
 
+import hashlib
+import json
 import re
 import uuid
 from datetime import datetime, timedelta
@@ -66,6 +68,10 @@ class _Builder:
         self.decision = decision
         self.subject = subject
         self.as_of = decision.as_of
+        # The whole decision and its subject seed the urn:uuid full URLs: two children (or
+        # two decisions) at the same as_of must not share a CarePlan's UUID.
+        content = json.dumps([decision.to_dict(), subject], sort_keys=True, ensure_ascii=False)
+        self.seed = hashlib.sha256(content.encode("utf-8")).hexdigest()
         self.entries: list[dict[str, Any]] = []
         self.tags = [
             {"system": codes.BUNDLE_HASH_SYSTEM, "code": decision.bundle_hash},
@@ -73,7 +79,7 @@ class _Builder:
         ]
 
     def url(self, key: str) -> str:
-        seed = f"{codes.BASE}/{self.decision.bundle_hash}/{self.as_of}/{key}"
+        seed = f"{codes.BASE}/{self.seed}/{key}"
         return f"urn:uuid:{uuid.uuid5(uuid.NAMESPACE_URL, seed)}"
 
     def add(self, key: str, resource: dict[str, Any]) -> dict[str, str]:

@@ -179,7 +179,32 @@ def _parse(source: str | bytes | Mapping[str, Any]) -> Mapping[str, Any]:
         Bundle.model_validate(source)
     except ValidationError as error:
         raise PatientDataError(_fhir_problems(source, error)) from None
+    except (KeyError, TypeError):
+        # fhir.resources looks a resource's model up by its resourceType: an unknown or
+        # non-text resourceType (in an entry, contained or nested) escapes as KeyError or
+        # TypeError, whose text quotes the value.
+        raise PatientDataError([_unknown_resource_type(source)]) from None
     return source
+
+
+def _unknown_resource_type(bundle: Mapping[str, Any]) -> str:
+    """Where the first resourceType that is not an R4B resource is, without quoting it."""
+    from fhir.resources.R4B import get_fhir_model_class
+
+    for index, item in enumerate(as_list(bundle.get("entry"))):
+        resource = as_map(as_map(item).get("resource"))
+        if "resourceType" not in resource:
+            continue
+        kind = resource["resourceType"]
+        try:
+            known = isinstance(kind, str) and get_fhir_model_class(kind) is not None
+        except ValueError:
+            known = False
+        if not known:
+            return f"entry[{index}] resource.resourceType: not a FHIR R4 resource type"
+    return (
+        "bundle: a contained or nested resource has an unknown resourceType, or a key is not text"
+    )
 
 
 def _refuse_constant(name: str) -> None:
@@ -452,6 +477,10 @@ def _quantity(
     if not isinstance(raw, int | float) or isinstance(raw, bool):
         problems.append(f"{where}.value: required")
         return None
+    if quantity.get("comparator") is not None:
+        # "< 0.5" is not 0.5: read as the value, it would make a guard like anc < 0.5 false
+        problems.append(f"{where}.comparator: {name} needs an exact value, not a bound")
+        return None
     system = quantity.get("system")
     unit = text(quantity.get("code")) or text(quantity.get("unit"))
     if canonical is None:
@@ -477,9 +506,16 @@ def _read_age(entry: Entry, when: datetime, reading: _Reading) -> None:
     quantity = as_map(entry.resource.get("valueQuantity"))
     unit = text(quantity.get("code")) or text(quantity.get("unit"))
     value = quantity.get("value")
-    if unit not in _AGE_UNITS or not isinstance(value, int | float) or value != int(value):
+    exact = quantity.get("comparator") is None
+    if (
+        not exact
+        or unit not in _AGE_UNITS
+        or not isinstance(value, int | float)
+        or value != int(value)
+    ):
         reading.problems.append(
-            f"{entry.at('valueQuantity')}: age needs a whole number in a (years) or mo (months)"
+            f"{entry.at('valueQuantity')}: age needs an exact whole number in a (years) or mo"
+            " (months)"
         )
         return
     name = _AGE_UNITS[unit]
