@@ -18,7 +18,7 @@ from pedonc_routing.engine.walker import walk
 from pedonc_routing.errors import PatientDataError, UnknownProtocolError, ValidationFailed
 from pedonc_routing.loader.documents import DocumentSet, default_protocols_dir, read_documents
 from pedonc_routing.loader.suggestions import did_you_mean
-from pedonc_routing.model.documents import Language, Protocol
+from pedonc_routing.model.documents import LANGUAGES, Language, Protocol
 from pedonc_routing.model.patient import PatientState
 from pedonc_routing.validation.checks import validate_documents
 from pedonc_routing.validation.issues import Issue, ValidationReport
@@ -109,6 +109,7 @@ class Bundle:
         Raises :class:`~pedonc_routing.errors.PatientDataError` listing every problem when
         the state is invalid (no partial decision is ever returned).
         """
+        check_language(lang)
         facts = self._compiled.schema.read_patient(patient, self._compiled.steps_by_protocol)
         decision = walk(self._compiled, self._evaluator, facts, lang)
         logger.debug(
@@ -134,6 +135,7 @@ class Bundle:
         loading the same bundle once: routing is CPU-bound Python, so threads would share one
         core. Results equal sequential routing, in the same order.
         """
+        check_language(lang)
         if workers == 1:
             for patient in patients:
                 yield _route_or_error(self, patient, lang)
@@ -155,6 +157,7 @@ class Bundle:
         pay off in registry-wide runs (pickling decisions costs the parent as much as
         routing them).
         """
+        check_language(lang)
         if workers == 1:
             for patient in patients:
                 yield _json_line(_route_or_error(self, patient, lang))
@@ -178,6 +181,13 @@ class Bundle:
             max_workers=count, initializer=_init_worker, initargs=(paths, engine)
         ) as pool:
             yield from pool.map(function, patients, itertools.repeat(lang), chunksize=chunksize)
+
+
+def check_language(lang: object) -> None:
+    """Raise ``ValueError`` for a language the protocols are not written in (a caller's
+    mistake, caught before any routing rather than as an AttributeError deep inside)."""
+    if lang not in LANGUAGES:
+        raise ValueError(f"lang must be one of {', '.join(LANGUAGES)}, not {lang!r}")
 
 
 def _json_line(result: Decision | PatientDataError) -> str:

@@ -164,3 +164,13 @@ def test_cli_batch_writes_json_lines(tmp_path: Path) -> None:
     assert json.loads(lines[-1])["error"] == "patient_data"
     assert "anon-SECRET-1" not in result.output
     assert "6 patient(s), 1 with invalid data" in result.output
+
+
+@pytest.mark.parametrize("lang", ["de", "EN", None])
+def test_an_unknown_language_is_a_value_error_before_routing(lang: Any) -> None:
+    bundle = pr.load_bundle(PROTOCOLS_DIR)
+    with pytest.raises(ValueError, match="lang must be one of en, ru, kk"):
+        bundle.route(STANDARD, lang=lang)
+    with pytest.raises(ValueError, match="lang must be one of en, ru, kk"):
+        next(bundle.route_many([STANDARD], lang=lang))
+    assert bundle.route(STANDARD).status == "routed"
