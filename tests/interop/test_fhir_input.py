@@ -390,6 +390,7 @@ def test_cli_invalid_fhir_bundle_exits_1_without_identifiers(
 def test_cli_fhir_with_batch_is_a_usage_error(runner: CliRunner) -> None:
     result = runner.invoke(main, ["route", "--fhir", "--batch", str(FHIR_EXAMPLES)])
     assert result.exit_code == 2
+    assert "--fhir and --output fhir take one PATIENT_FILE, not --batch" in result.stderr
 
 
 def test_cli_plan_definition(runner: CliRunner) -> None:

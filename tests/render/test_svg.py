@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 import xml.etree.ElementTree as ET
 
 import pytest
@@ -60,11 +63,20 @@ def test_boxes_do_not_overlap(shipped_bundle: pr.Bundle) -> None:
             assert ax2 <= bx1 or bx2 <= ax1 or ay2 <= by1 or by2 <= ay1
 
 
-def test_deterministic(shipped_bundle: pr.Bundle) -> None:
-    graph = shipped_bundle.compiled.protocols["all"].graph
-    assert to_svg(graph).encode() == to_svg(graph).encode()
-    again = pr.load_bundle(PROTOCOLS_DIR)  # a second, independent load
-    assert to_svg(again.compiled.protocols["all"].graph) == to_svg(graph)
+def test_deterministic_across_processes_and_hash_seeds() -> None:
+    """Same bundle, same bytes, even where set or dict order could leak in (string hashing
+    is randomised per process: two processes with different seeds must agree)."""
+    script = "from pedonc_routing.cli import main; main()"
+    outputs = [
+        subprocess.run(
+            [sys.executable, "-c", script, "graph", "all", "--format", "svg",
+             "--protocols", str(PROTOCOLS_DIR)],
+            env={**os.environ, "PYTHONHASHSEED": seed}, capture_output=True, check=True,
+        ).stdout
+        for seed in ("1", "2")
+    ]  # fmt: skip
+    assert outputs[0].startswith(b"<?xml")
+    assert outputs[0] == outputs[1]
 
 
 def test_highlight_marks_current_target_and_edges(shipped_bundle: pr.Bundle) -> None:

@@ -23,6 +23,7 @@ from html import escape
 from itertools import pairwise
 
 from pedonc_routing.compiler.pathway import OTHERWISE, RETURN_NODE, PathwayGraph
+from pedonc_routing.model.documents import ENDING_KINDS
 from pedonc_routing.render.diagram import ROUTE_COLOUR, Edge, Highlight
 from pedonc_routing.render.words import in_words
 
@@ -48,7 +49,6 @@ KIND_STYLES: dict[str, tuple[str, str, str]] = {
 }
 EXTERNAL_STYLE = ("#ffffff", "#868e96", "step of another protocol (dashed)")
 OVERRIDE_STYLE = ("#fff5f5", "#e03131", "override: interrupts any pathway (dashed edge)")
-ENDING_KINDS = frozenset({"survivorship", "palliative", "terminal"})
 
 
 @dataclass(slots=True)

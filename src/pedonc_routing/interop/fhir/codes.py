@@ -18,7 +18,6 @@ ATC = "http://www.whocc.no/atc"
 RXNORM = "http://www.nlm.nih.gov/research/umls/rxnorm"
 ICD10 = "http://hl7.org/fhir/sid/icd-10"
 ICDO3 = "http://terminology.hl7.org/CodeSystem/icd-o-3"
-ISO_3166_2 = "urn:iso:std:iso:3166:-2"
 
 #: Project code systems and identifier systems.
 INPUT_SYSTEM = f"{BASE}/CodeSystem/input"  # code = the vocabulary input name

@@ -60,11 +60,3 @@ def convert(value: Decimal, unit: str, canonical: str) -> Decimal | None:
     if converter is None:
         return None
     return converter(value)
-
-
-def to_number(value: Decimal) -> int | float:
-    """A plain Python number: an int when whole (so integer inputs stay integers)."""
-    normalised = value.normalize()
-    if normalised == normalised.to_integral_value():
-        return int(normalised)
-    return float(normalised)
