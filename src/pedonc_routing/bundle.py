@@ -75,7 +75,8 @@ class Bundle:
         self._source = source
         for protocol in compiled.protocols.values():
             evaluator.prepare(protocol.table)
-        evaluator.prepare(compiled.selector)
+        for part in {part.name: part for part in compiled.selector_part_of.values()}.values():
+            evaluator.prepare(part)
 
     @property
     def content_hash(self) -> str:

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from pedonc_routing.compiler.facts import FactSchema
 from pedonc_routing.compiler.guards import Guard, GuardTable, applies_key
 from pedonc_routing.compiler.pathway import CompiledOverride, PathwayGraph
+from pedonc_routing.compiler.selection import SelectionIndex
 from pedonc_routing.loader.documents import DocumentSet
 from pedonc_routing.model.documents import CareCatalogue, Protocol, Source
 from pedonc_routing.routing.network import FacilityNetwork, Need
@@ -35,10 +36,31 @@ class CompiledBundle:
     protocols: Mapping[str, CompiledProtocol]
     selector: GuardTable
     selection_order: tuple[str, ...]  # protocols with applies_to, in file order
+    selection_index: SelectionIndex | None  # None: every protocol is a candidate
+    selector_part_of: Mapping[str, GuardTable]  # applies_to key -> the part evaluating it
     schema: FactSchema
     network: FacilityNetwork
     care: CareCatalogue | None
     steps_by_protocol: Mapping[str, frozenset[str]] = field(default_factory=dict)
+
+
+#: Protocols per selector part: a code's candidates (neighbours in ICD-10 order) then share
+#: one or two parts, while a part stays one durable-rules shard (measured 64-match budget).
+SELECTOR_PART_SIZE = 16
+
+
+def selector_parts(selector: GuardTable, chunks: list[list[str]]) -> tuple[GuardTable, ...]:
+    """The selector split into tables of ``chunks`` of protocols (itself when one chunk), so
+    choosing a protocol evaluates only the parts holding the code's candidates."""
+    if len(chunks) <= 1:
+        return (selector,)
+    return tuple(
+        GuardTable(
+            f"{selector.name}:{number}",
+            tuple(selector.by_key[applies_key(pid)] for pid in chunk),
+        )
+        for number, chunk in enumerate(chunks)
+    )
 
 
 def compile_documents(documents: DocumentSet) -> CompiledBundle:
@@ -71,10 +93,13 @@ def compile_documents(documents: DocumentSet) -> CompiledBundle:
             applies_span=sourced.source_map.key_span(("applies_to",)).short,
         )
     selection = [s.model for s in documents.protocols if s.model.applies_to is not None]
+    applies_to = {p.id: p.applies_to for p in selection if p.applies_to is not None}
     selector = GuardTable(
         f"{short_hash}:applies_to",
-        tuple(Guard.of(applies_key(p.id), p.applies_to) for p in selection if p.applies_to),
+        tuple(Guard.of(applies_key(pid), condition) for pid, condition in applies_to.items()),
     )
+    index = SelectionIndex.build(applies_to)
+    parts = selector_parts(selector, index.chunks(SELECTOR_PART_SIZE))
     facilities = [
         (facility, sourced.source_map.span(("facilities", index)).short)
         for sourced in documents.registries
@@ -96,6 +121,8 @@ def compile_documents(documents: DocumentSet) -> CompiledBundle:
         protocols=protocols,
         selector=selector,
         selection_order=tuple(p.id for p in selection),
+        selection_index=index,
+        selector_part_of={guard.key: part for part in parts for guard in part.guards},
         schema=FactSchema([sourced.model for sourced in documents.vocabularies]),
         network=FacilityNetwork(
             facilities,

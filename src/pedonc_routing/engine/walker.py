@@ -22,6 +22,7 @@ from functools import lru_cache
 from typing import Any
 
 from pedonc_routing.compiler.bundle import CompiledBundle, CompiledProtocol
+from pedonc_routing.compiler.codes import icd10_key
 from pedonc_routing.compiler.facts import FactValue, PatientFacts
 from pedonc_routing.compiler.guards import GuardTable, applies_key
 from pedonc_routing.compiler.pathway import RETURN, CompiledStep, CompiledTransition
@@ -146,11 +147,11 @@ class _Walk:
         (G007), so no completion of the data could make the other one apply instead.
         Only when none is true and some are unknown is the answer ``needs_data``.
         """
-        truth = self.truth(self.bundle.selector)
+        applies = self._applies_to()
         unknown: dict[str, set[str]] = {}
         for protocol_id in self.bundle.selection_order:
             key = applies_key(protocol_id)
-            value = truth(key)
+            value = applies(protocol_id)
             if value is None:
                 unknown[protocol_id] = self.missing_of(self.bundle.selector.by_key[key].inputs)
             elif value:
@@ -182,6 +183,27 @@ class _Walk:
             missing_all = set().union(*unknown.values())
             return self._decision("needs_data", None, None, None, missing=missing_all)
         return self._decision("not_applicable", None, None, None)
+
+    def _applies_to(self) -> Callable[[str], Truth]:
+        """protocol id -> truth of its ``applies_to``, evaluating selector parts on demand.
+
+        With the child's ICD-10 code known, a protocol the selection index does not list for
+        it is certainly false (compiler.selection) and its part is never evaluated.
+        """
+        index = self.bundle.selection_index
+        code = self.facts.get("icd10")
+        candidates = (
+            None if index is None or code is None else index.may_apply(icd10_key(str(code)))
+        )
+        part_of = self.bundle.selector_part_of
+
+        def applies(protocol_id: str) -> Truth:
+            if candidates is not None and protocol_id not in candidates:
+                return False
+            key = applies_key(protocol_id)
+            return self.truth(part_of[key])(key)
+
+        return applies
 
     def _override(
         self, protocol: CompiledProtocol, at_step: str, *, emergencies_only: bool = False
