@@ -27,25 +27,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
+from run import valid_patients  # bench/run.py: the same patients as the benchmark
 
 import pedonc_routing as pr
 
 ROOT = Path(__file__).resolve().parent.parent
 PROTOCOLS = ROOT / "protocols"
-
-
-def valid_patients(bundle: pr.Bundle) -> list[dict[str, Any]]:
-    """Every example patient the bundle routes (invalid ones are other tests' business)."""
-    patients = []
-    for path in sorted((ROOT / "examples" / "patients").rglob("[0-9]*.yaml")):
-        patient = yaml.safe_load(path.read_text(encoding="utf-8"))
-        try:
-            bundle.route(patient)
-        except pr.PatientDataError:
-            continue
-        patients.append(patient)
-    return patients
 
 
 def changed_threshold(root: Path) -> Path:
