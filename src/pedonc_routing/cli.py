@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -123,6 +125,16 @@ def _load(protocols: Path | None, engine: EngineName | None = None) -> Bundle:
         sys.exit(EXIT_FINDINGS)
 
 
+@contextmanager
+def _invalid_patient_exits() -> Iterator[None]:
+    """An invalid patient state: every problem on stderr (never the id), exit 1."""
+    try:
+        yield
+    except PatientDataError as error:
+        click.echo(f"error: {error}", err=True)
+        sys.exit(EXIT_FINDINGS)
+
+
 def _read_patient(path: Path) -> Any:
     """A patient file: JSON by its suffix, otherwise YAML through the safe reader (same
     bounds as protocol files); a file that cannot be read is a usage error naming it."""
@@ -189,12 +201,9 @@ def route_command(
         _route_batch(bundle, batch, workers, lang)
         return
     assert patient_file is not None
-    try:
+    with _invalid_patient_exits():
         patient = _read_fhir_patient(patient_file) if fhir_input else _read_patient(patient_file)
         decision = bundle.route(patient, lang=lang)  # type: ignore[arg-type]
-    except PatientDataError as error:
-        click.echo(f"error: {error}", err=True)
-        sys.exit(EXIT_FINDINGS)
     if output_kind == "fhir":
         from pedonc_routing.interop.fhir import decision_to_fhir
 
@@ -309,11 +318,8 @@ def graph_command(
     highlight: Highlight | None = None
     if patient_file is not None:
         patient = _read_patient(patient_file)
-        try:
+        with _invalid_patient_exits():
             decision = bundle.route(patient)
-        except PatientDataError as error:
-            click.echo(f"error: {error}", err=True)
-            sys.exit(EXIT_FINDINGS)
         position = patient.get("position") if isinstance(patient, dict) else None
         where = (position["protocol"], position["step"]) if position else None
         highlight = route_highlight(graph, decision, where)
@@ -338,11 +344,8 @@ def family_command(
     """A plain-language page for the child's family: where, what next, when, whom to ask."""
     bundle = _load(protocols)
     patient = _read_patient(patient_file)
-    try:
+    with _invalid_patient_exits():
         guide = build_family_guide(bundle, patient, lang, read_input_titles(protocols))  # type: ignore[arg-type]
-    except PatientDataError as error:
-        click.echo(f"error: {error}", err=True)
-        sys.exit(EXIT_FINDINGS)
     if html_file is None:
         click.echo(guide_text(guide), nl=False)
         return
