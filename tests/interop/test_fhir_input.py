@@ -123,6 +123,25 @@ def test_latest_observation_at_or_before_as_of_wins() -> None:
     assert earlier.as_of.isoformat() == "2026-11-22T08:30:00+05:00"
 
 
+@pytest.mark.parametrize(("second", "conflict"), [(37.0, False), (37, False), (38.5, True)])
+def test_two_observations_at_the_same_time_must_agree(second: float, conflict: bool) -> None:
+    bundle = _base()
+    bundle["entry"] += [
+        _observation(
+            "8310-5",
+            {"valueQuantity": {"value": value, "system": UCUM, "code": "Cel"}},
+            "2026-11-22T08:45:00+05:00",
+        )
+        for value in (37, second)
+    ]
+    as_of = "2026-11-22T08:50:00+05:00"
+    if conflict:
+        with pytest.raises(pr.PatientDataError, match="different values of temperature_c"):
+            patient_from_fhir(bundle, as_of=as_of)
+    else:
+        assert patient_from_fhir(bundle, as_of=as_of).observations["temperature_c"] == 37
+
+
 def test_as_of_defaults_to_the_bundle_timestamp_and_is_required() -> None:
     bundle = _base()
     assert patient_from_fhir(bundle).as_of.isoformat() == bundle["timestamp"]

@@ -697,7 +697,7 @@ def _collect_inputs(reading: _Reading, state: dict[str, Any]) -> None:
 def _latest(name: str, timed: list[_Timed], problems: list[str]) -> _Timed | None:
     newest = max(item.when for item in timed)
     at_newest = [item for item in timed if item.when == newest]
-    if len({json.dumps(item.value) for item in at_newest}) > 1:
+    if len({item.value for item in at_newest}) > 1:  # scalars; 37 == 37.0 is one value
         listed = ", ".join(item.where for item in at_newest)
         problems.append(f"Observation: different values of {name} at the same time ({listed})")
         return None
