@@ -115,6 +115,21 @@ def test_decision_bundles_of_two_children_share_no_full_url(shipped_bundle: pr.B
     assert not urls[0] & urls[1]
 
 
+def test_patient_bundles_of_different_states_share_no_full_url() -> None:
+    """Two children without ids at the same as_of, or one child at two moments: no shared
+    urn:uuid; the same state: the same Bundle."""
+    first = pr.PatientState.model_validate(_load(EXAMPLES_DIR / "01_b_all_standard_risk.yaml"))
+    anonymous = first.model_copy(update={"patient_id": None})
+    other_child = anonymous.model_copy(update={"birth_date": first.birth_date.replace(day=1)})  # type: ignore[union-attr]
+    later = first.model_copy(update={"as_of": first.as_of.replace(hour=first.as_of.hour + 1)})
+    bundles = [patient_to_fhir(state) for state in (first, anonymous, other_child, later)]
+    assert bundles[0] == patient_to_fhir(first)
+    urls = [{entry["fullUrl"] for entry in bundle["entry"]} for bundle in bundles]
+    for index, mine in enumerate(urls):
+        for theirs in urls[index + 1 :]:
+            assert not mine & theirs
+
+
 def test_needs_data_decision_asks_for_each_missing_input(shipped_bundle: pr.Bundle) -> None:
     decision = shipped_bundle.route(_load(EXAMPLES_DIR / "10_needs_data_no_immunophenotype.yaml"))
     out = decision_to_fhir(decision)

@@ -9,6 +9,7 @@ Observation, coded by LOINC where one exists and by the project code system othe
 
 from __future__ import annotations
 
+import hashlib
 import re
 import uuid
 from collections.abc import Mapping
@@ -29,7 +30,9 @@ def patient_to_fhir(patient: PatientState | Mapping[str, Any]) -> dict[str, Any]
     """A FHIR R4 Bundle (collection) holding the patient's state; deterministic."""
     state = _state(patient)
     as_of = state.as_of.isoformat()
-    urls = _Urls(state.patient_id or "patient")
+    # Seeded by the whole state: the same state gives the same Bundle, and two states (two
+    # children without ids, or one child at two moments) never share a urn:uuid.
+    urls = _Urls(hashlib.sha256(state.model_dump_json().encode()).hexdigest())
     subject = {"reference": urls.of("Patient")}
     resources: list[tuple[str, dict[str, Any]]] = [(urls.of("Patient"), _patient(state))]
     if any(state.diagnosis.model_dump().values()):
