@@ -122,6 +122,7 @@ def test_route_many_equals_sequential(shipped_bundle: pr.Bundle, workers: int) -
             assert got.problems == want.problems
         else:
             assert isinstance(got, pr.Decision)
+            assert got == want  # rebuilt from the worker's JSON: the same model, field by field
             assert got.to_dict() == want.to_dict()
 
 
