@@ -31,9 +31,9 @@ test: $(STAMP) chromium
 ## chromium: headless Chromium and DejaVu fonts (Kazakh letters) for the family-guide test
 SUDO := $(shell [ "$$(id -u)" -ne 0 ] && command -v sudo >/dev/null 2>&1 && echo sudo)
 chromium:
-	@command -v chromium >/dev/null 2>&1 || { $(SUDO) apt-get update -qq && \
+	@{ command -v chromium && command -v fc-list; } >/dev/null 2>&1 || { $(SUDO) apt-get update -qq && \
 		$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
-		chromium fonts-dejavu-core; }
+		chromium fonts-dejavu-core fontconfig; }
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests bench
