@@ -211,3 +211,10 @@ def test_cli_graph_svg_with_patient() -> None:
     assert result.exit_code == 0, result.output
     assert result.output.startswith("<?xml")
     assert 'class="node step route target" data-step="induction_standard_risk"' in result.output
+
+
+def test_input_titles_keep_abbreviations_inside_the_first_sentence() -> None:
+    titles = input_titles()
+    # "The acute emergency at presentation (e.g. hyperleukocytosis ...) is controlled, ..."
+    assert "(e.g. hyperleukocytosis" in titles["emergency_stabilised"].en
+    assert titles["emergency_stabilised"].en.endswith("as judged by the treating team")

@@ -12,6 +12,7 @@ page does not need it.
 
 from __future__ import annotations
 
+import re
 import textwrap
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -336,9 +337,14 @@ def read_input_titles(protocols: Path | None = None) -> dict[str, LocalizedText]
     return titles
 
 
+#: A sentence ends at ". " before a capital letter (Latin or Cyrillic, Kazakh letters
+#: included), so "e.g. lung" or "(e.g. 2.0 = ...)" does not end one.
+_SENTENCE_END = re.compile(r"\.\s+(?=[A-ZА-ЯЁӘҒҚҢӨҰҮҺІ])")
+
+
 def _first_sentences(text: LocalizedText) -> LocalizedText:
     def first(value: str | None) -> str | None:
-        return value.split(". ")[0].rstrip(".") if value else value
+        return _SENTENCE_END.split(value)[0].rstrip(".") if value else value
 
     return LocalizedText(en=first(text.en) or text.en, ru=first(text.ru), kk=first(text.kk))
 
