@@ -34,7 +34,6 @@ from pedonc_routing.render.family import (
     build_family_guide,
     guide_html,
     guide_text,
-    read_input_titles,
 )
 from pedonc_routing.render.svg import to_svg
 from pedonc_routing.validation.issues import Issue
@@ -345,7 +344,7 @@ def family_command(
     bundle = _load(protocols)
     patient = _read_patient(patient_file)
     with _invalid_patient_exits():
-        guide = build_family_guide(bundle, patient, lang, read_input_titles(protocols))  # type: ignore[arg-type]
+        guide = build_family_guide(bundle, patient, lang)  # type: ignore[arg-type]
     if html_file is None:
         click.echo(guide_text(guide), nl=False)
         return

@@ -8,8 +8,9 @@ from typing import Any
 
 import yaml
 
+import pedonc_routing as pr
 from pedonc_routing.model.documents import LocalizedText
-from pedonc_routing.render.family import read_input_titles
+from pedonc_routing.render.family import input_titles as bundle_input_titles
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples" / "patients"
 
@@ -32,5 +33,5 @@ def read_patient(name: str) -> dict[str, Any]:
 
 @cache
 def input_titles() -> dict[str, LocalizedText]:
-    """The shipped vocabulary's input titles, read once per test session."""
-    return read_input_titles()
+    """The shipped vocabulary's input titles, computed once per test session."""
+    return bundle_input_titles(pr.load_bundle(engine="reference"))

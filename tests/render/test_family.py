@@ -12,7 +12,7 @@ from render_patients import EXAMPLES, PATIENT_BY_STATUS, input_titles, read_pati
 
 import pedonc_routing as pr
 from pedonc_routing.cli import main
-from pedonc_routing.model.documents import LANGUAGES, Language, LocalizedText
+from pedonc_routing.model.documents import LANGUAGES, Language
 from pedonc_routing.render.family import (
     UI,
     FamilyGuide,
@@ -26,12 +26,10 @@ from pedonc_routing.render.family import (
 SECRET_ID = "anon-SECRET-4711"
 
 
-def _guide(
-    bundle: pr.Bundle, status: str, lang: Language, titles: dict[str, LocalizedText]
-) -> tuple[FamilyGuide, dict[str, object]]:
+def _guide(bundle: pr.Bundle, status: str, lang: Language) -> tuple[FamilyGuide, dict[str, object]]:
     patient = read_patient(PATIENT_BY_STATUS[status])
     patient["patient_id"] = SECRET_ID
-    return build_family_guide(bundle, patient, lang, titles), patient
+    return build_family_guide(bundle, patient, lang), patient
 
 
 def _flat(text: str) -> str:
@@ -50,7 +48,7 @@ def test_every_status_in_every_language(
     status: str,
     lang: Language,
 ) -> None:
-    guide, patient = _guide(shipped_bundle, status, lang, input_titles())
+    guide, patient = _guide(shipped_bundle, status, lang)
     text, html = _flat(guide_text(guide)), guide_html(guide)
     decision = shipped_bundle.route(patient, lang=lang)
     for page in (text, html):
@@ -79,25 +77,25 @@ def test_every_status_in_every_language(
 
 
 def test_needs_data_names_results_by_title(shipped_bundle: pr.Bundle) -> None:
-    guide, _ = _guide(shipped_bundle, "needs_data", "ru", input_titles())
+    guide, _ = _guide(shipped_bundle, "needs_data", "ru")
     text = _flat(guide_text(guide))
     assert "mrd_end_induction_percent" not in text
     assert _flat(input_titles()["mrd_end_induction_percent"].get("ru")) in text
 
 
 def test_when_is_in_the_patients_time_zone(shipped_bundle: pr.Bundle) -> None:
-    guide, _ = _guide(shipped_bundle, "routed_override", "en", input_titles())
+    guide, _ = _guide(shipped_bundle, "routed_override", "en")
     text = _flat(guide_text(guide))
     # as_of 2026-11-22T09:00+05:00, first antibiotic within 1 hour
     assert "Due by 22 November 2026, 10:00 (local time, UTC+05:00), that is within 1 hour." in text
     assert UI["urgency_emergency"]["en"] in text
-    kk = _flat(guide_text(_guide(shipped_bundle, "routed_override", "kk", input_titles())[0]))
+    kk = _flat(guide_text(_guide(shipped_bundle, "routed_override", "kk")[0]))
     assert "2026 жылғы 22 қараша, 10:00" in kk
     assert "Қарағанды облысы" in kk  # the facility's region in Kazakh
 
 
 def test_follow_up_intervals_in_words(shipped_bundle: pr.Bundle) -> None:
-    guide, _ = _guide(shipped_bundle, "follow_ups", "ru", input_titles())
+    guide, _ = _guide(shipped_bundle, "follow_ups", "ru")
     text = _flat(guide_text(guide))
     assert "раз в 60 месяцев" in text
     assert "раз в 12 месяцев" in text
@@ -106,7 +104,7 @@ def test_follow_up_intervals_in_words(shipped_bundle: pr.Bundle) -> None:
 def test_support_lists_home_region_services_and_nearest_rehabilitation(
     shipped_bundle: pr.Bundle,
 ) -> None:
-    guide, patient = _guide(shipped_bundle, "routed_override", "en", input_titles())
+    guide, patient = _guide(shipped_bundle, "routed_override", "en")
     support = guide.sections[-1]
     assert support.heading == UI["support_heading"]["en"]
     network = shipped_bundle.compiled.network
@@ -132,7 +130,7 @@ def test_invalid_patient_raises_without_the_id(shipped_bundle: pr.Bundle) -> Non
 
 
 def test_html_is_self_contained_and_balanced(shipped_bundle: pr.Bundle) -> None:
-    html = guide_html(_guide(shipped_bundle, "routed", "kk", input_titles())[0])
+    html = guide_html(_guide(shipped_bundle, "routed", "kk")[0])
     lowered = html.lower()
     for forbidden in ("<script", "<link", "@import", "url(", "src=", "http"):
         assert forbidden not in lowered

@@ -19,7 +19,7 @@ from html import unescape
 from pathlib import Path
 
 import pytest
-from render_patients import PATIENT_BY_STATUS, input_titles, read_patient
+from render_patients import PATIENT_BY_STATUS, read_patient
 
 import pedonc_routing as pr
 from pedonc_routing.model.documents import Language
@@ -96,7 +96,7 @@ def rendered(
     jobs = {}
     for status, lang in CASES:
         patient = read_patient(PATIENT_BY_STATUS[status])
-        guide = build_family_guide(shipped_bundle, patient, lang, input_titles())  # type: ignore[arg-type]
+        guide = build_family_guide(shipped_bundle, patient, lang)  # type: ignore[arg-type]
         jobs[(status, lang)] = (shipped_bundle.route(patient, lang=lang), guide_html(guide))  # type: ignore[arg-type]
     with ThreadPoolExecutor(max_workers=2) as pool:
         doms = pool.map(

@@ -25,7 +25,7 @@ from pydantic import ValidationError
 from pedonc_routing.compiler.codes import CodeFormatError, icd10_key, morphology_parts
 from pedonc_routing.errors import PatientDataError
 from pedonc_routing.loader.suggestions import with_hint
-from pedonc_routing.model.documents import Vocabulary
+from pedonc_routing.model.documents import LocalizedText, Vocabulary
 from pedonc_routing.model.patient import PatientState
 from pedonc_routing.source import format_path
 
@@ -51,6 +51,7 @@ class InputSpec:
     group: str = "patient"
     builtin: bool = False
     terms: tuple[tuple[str, float], ...] = ()  # derived inputs: (input, factor) to sum
+    description: LocalizedText | None = None  # for people (the family guide), never routing
 
 
 BUILTIN_INPUTS: dict[str, InputSpec] = {
@@ -118,6 +119,7 @@ class FactSchema:
                     terms=tuple((term.input, term.factor) for term in item.formula.sum)
                     if item.formula is not None
                     else (),
+                    description=item.description,
                 )
         self.inputs: dict[str, InputSpec] = specs
         self._derived = [spec for spec in specs.values() if spec.terms]

@@ -18,12 +18,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from html import escape
-from pathlib import Path
 from typing import Any
 
 from pedonc_routing.bundle import Bundle
 from pedonc_routing.decision.model import Decision
-from pedonc_routing.loader.documents import default_protocols_dir, read_documents
 from pedonc_routing.model.documents import Facility, Language, LocalizedText, Step
 from pedonc_routing.model.patient import PatientState
 from pedonc_routing.routing.network import ATTACHED_PRIMARY_CARE
@@ -324,17 +322,13 @@ class FamilyGuide:
     sections: tuple[Section, ...]
 
 
-def read_input_titles(protocols: Path | None = None) -> dict[str, LocalizedText]:
-    """Each vocabulary input's short title: the first sentence of its description.
-
-    The compiled bundle keeps no descriptions (routing never needs them), so the guide reads
-    them from the vocabulary files of the same bundle.
-    """
-    titles: dict[str, LocalizedText] = {}
-    for sourced in read_documents([protocols or default_protocols_dir()]).vocabularies:
-        for name, item in sourced.model.inputs.items():
-            titles.setdefault(name, _first_sentences(item.description))
-    return titles
+def input_titles(bundle: Bundle) -> dict[str, LocalizedText]:
+    """Each vocabulary input's short title: the first sentence of its description."""
+    return {
+        name: _first_sentences(spec.description)
+        for name, spec in bundle.compiled.schema.inputs.items()
+        if spec.description is not None
+    }
 
 
 #: A sentence ends at ". " before a capital letter (Latin or Cyrillic, Kazakh letters
@@ -353,7 +347,6 @@ def build_family_guide(
     bundle: Bundle,
     patient: PatientState | Mapping[str, Any],
     lang: Language = "en",
-    input_titles: Mapping[str, LocalizedText] | None = None,
 ) -> FamilyGuide:
     """Route the child and write the page's content in ``lang``.
 
@@ -362,7 +355,7 @@ def build_family_guide(
     """
     state = bundle.compiled.schema.read_patient(patient, bundle.compiled.steps_by_protocol).state
     decision = bundle.route(state, lang=lang)
-    return _Writer(bundle, state, decision, lang, input_titles or {}).guide()
+    return _Writer(bundle, state, decision, lang).guide()
 
 
 class _Writer:
@@ -372,13 +365,11 @@ class _Writer:
         state: PatientState,
         decision: Decision,
         lang: Language,
-        input_titles: Mapping[str, LocalizedText],
     ) -> None:
         self.bundle = bundle
         self.state = state
         self.decision = decision
         self.lang = lang
-        self.input_titles = input_titles
 
     def ui(self, key: str, **fields: object) -> str:
         return UI[key][self.lang].format(**fields)
@@ -559,8 +550,9 @@ class _Writer:
         return care.specialists[step.care.specialist].get(self.lang)
 
     def input_title(self, name: str) -> str:
-        if name in self.input_titles:
-            return self.input_titles[name].get(self.lang)
+        spec = self.bundle.compiled.schema.inputs.get(name)
+        if spec is not None and spec.description is not None:
+            return _first_sentences(spec.description).get(self.lang)
         return self.ui(_BUILTIN_INPUTS.get(name, "input_other"))
 
     def region(self, code: str) -> str:
