@@ -145,7 +145,7 @@ class FactSchema:
             try:
                 state = PatientState.model_validate(raw)
             except ValidationError as error:
-                problems.extend(_shape_problems(error))
+                problems.extend(shape_problems(error))
                 state, unchecked = _salvage(raw, error)
         else:
             raise PatientDataError([f"patient: expected a mapping, got {type(raw).__name__}"])
@@ -361,7 +361,8 @@ def _salvage(
         return None, unchecked
 
 
-def _shape_problems(error: ValidationError) -> list[str]:
+def shape_problems(error: ValidationError) -> list[str]:
+    """A patient-state validation error as ``field: message`` lines, input values left out."""
     problems: list[str] = []
     for detail in error.errors(include_url=False, include_input=False):
         where = format_path(tuple(detail["loc"])) or "patient"

@@ -32,6 +32,8 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from pedonc_routing.compiler.codes import CodeFormatError, icd10_key, icd10_pattern
+from pedonc_routing.compiler.facts import shape_problems
 from pedonc_routing.errors import PatientDataError, PedoncRoutingError
 from pedonc_routing.interop.fhir import codes
 from pedonc_routing.interop.fhir._json import (
@@ -136,12 +138,7 @@ def read_fhir_patient(
     try:
         patient = PatientState.model_validate(state)
     except ValidationError as error:
-        raise PatientDataError(
-            [
-                f"{'.'.join(str(part) for part in detail['loc'])}: {detail['msg']}"
-                for detail in error.errors(include_url=False, include_input=False)
-            ]
-        ) from None
+        raise PatientDataError(shape_problems(error)) from None
     logger.debug("read FHIR bundle: %d resource(s) ignored", len(reading.ignored))
     return FhirPatient(patient, tuple(reading.ignored))
 
@@ -367,23 +364,18 @@ def _diagnosis_of(entry: Entry, problems: list[str]) -> dict[str, str | None]:
     return chosen
 
 
+#: ICD-10 chapter II, Neoplasms.
+_NEOPLASMS = icd10_pattern("C00-D48")
+
+
 def _is_neoplasm(diagnosis: dict[str, str | None]) -> bool:
-    icd10 = diagnosis.get("icd10") or ""
-    return (
-        bool(diagnosis.get("icdo3_morphology"))
-        or icd10[:1] == "C"
-        or icd10[:2]
-        in {
-            "D0",
-            "D1",
-            "D2",
-            "D3",
-            "D4",
-        }
-    )
-
-
-# -- Observation ----------------------------------------------------------------------------
+    if diagnosis.get("icdo3_morphology"):
+        return True
+    try:
+        key = icd10_key(diagnosis.get("icd10") or "")
+    except CodeFormatError:
+        return False  # a malformed code is reported when the state is checked
+    return _NEOPLASMS[0] <= key <= _NEOPLASMS[1]
 
 
 def _input_of(entry: Entry, concept: Any, path: str, reading: _Reading) -> str | None:

@@ -17,6 +17,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from pedonc_routing.compiler.facts import shape_problems
 from pedonc_routing.errors import PatientDataError
 from pedonc_routing.interop.fhir import codes
 from pedonc_routing.model.patient import PatientState
@@ -73,12 +74,7 @@ def _state(patient: PatientState | Mapping[str, Any]) -> PatientState:
     try:
         return PatientState.model_validate(patient)
     except ValidationError as error:
-        raise PatientDataError(
-            [
-                f"{'.'.join(str(part) for part in detail['loc']) or 'patient'}: {detail['msg']}"
-                for detail in error.errors(include_url=False, include_input=False)
-            ]
-        ) from None
+        raise PatientDataError(shape_problems(error)) from None
 
 
 class _Urls:

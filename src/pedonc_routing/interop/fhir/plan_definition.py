@@ -43,13 +43,13 @@ def plan_definition(bundle: Bundle, protocol_id: str) -> dict[str, Any]:
         overrides_to.setdefault(override.to, []).append(
             {"kind": "applicability", "expression": condition}
         )
+    titles = {name: text.en for name, text in specialists.items()}
     actions = []
     for step_id, step in protocol.steps.items():
         conditions = list(overrides_to.get(step_id, []))
         if step_id == protocol.entry and protocol.applies_to is not None:
             described = _expression(protocol.applies_to, "the protocol applies")
             conditions.insert(0, {"kind": "applicability", "expression": described})
-        titles = {name: text.en for name, text in specialists.items()}
         actions.append(_action(protocol, step_id, step, conditions, titles))
     return {
         "resourceType": "PlanDefinition",
