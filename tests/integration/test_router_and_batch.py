@@ -13,21 +13,12 @@ from typing import Any
 
 import pytest
 import yaml
+from concurrency import changed_threshold  # bench/concurrency.py
 
 import pedonc_routing as pr
 from conftest import EXAMPLES_DIR, PROTOCOLS_DIR
 
 STANDARD = yaml.safe_load((EXAMPLES_DIR / "01_b_all_standard_risk.yaml").read_text("utf-8"))
-
-
-def changed_threshold(root: Path) -> Path:
-    """The shipped protocols with the NCI WBC threshold moved from 50 to 10."""
-    shutil.copytree(PROTOCOLS_DIR, root)
-    path = root / "all.yaml"
-    text = path.read_text(encoding="utf-8")
-    assert "{input: wbc_10e9_l, lt: 50}" in text
-    path.write_text(text.replace("{input: wbc_10e9_l, lt: 50}", "{input: wbc_10e9_l, lt: 10}"))
-    return root
 
 
 def test_reload_swaps_atomically_under_load(tmp_path: Path) -> None:

@@ -9,16 +9,12 @@ Full size (8 threads x 100,000 decisions, 100 reloads) with ``PEDONC_FULL_CONCUR
 from __future__ import annotations
 
 import os
-import sys
 from pathlib import Path
 
+import concurrency
 import pytest
 
 import pedonc_routing as pr
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "bench"))
-
-import concurrency
 
 FULL = os.environ.get("PEDONC_FULL_CONCURRENCY") == "1" or (
     os.environ.get("HYPOTHESIS_PROFILE") == "deep"

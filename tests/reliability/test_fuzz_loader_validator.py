@@ -11,19 +11,14 @@ from __future__ import annotations
 
 import os
 import random
-import sys
 import time
-from pathlib import Path
 
+import fuzz
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from pedonc_routing.loader.yaml_reader import read_yaml_text
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "bench"))
-
-import fuzz
 
 DEEP = os.environ.get("HYPOTHESIS_PROFILE") == "deep"
 EXAMPLES = 50_000 if DEEP else 150

@@ -157,6 +157,23 @@ def observed(decision: Decision) -> dict[str, Any]:
     }
 
 
+def case_differences(decision: Decision, expect: Mapping[str, Any]) -> dict[str, tuple[Any, Any]]:
+    """``{key: (got, expected)}`` for every expected field the decision does not match.
+
+    ``follow_ups`` compare as sets; ``follow_up_intervals`` only for the ids the case names.
+    """
+    got = observed(decision)
+    wanted = dict(expect)
+    if "follow_ups" in wanted:
+        wanted["follow_ups"] = sorted(wanted["follow_ups"])
+    if "follow_up_intervals" in wanted:
+        intervals = got["follow_up_intervals"]
+        got["follow_up_intervals"] = {
+            key: intervals.get(key) for key in wanted["follow_up_intervals"]
+        }
+    return {key: (got[key], wanted[key]) for key in wanted if got[key] != wanted[key]}
+
+
 class CaseError(Exception):
     """A case file or case that does not fit the format."""
 
@@ -209,15 +226,7 @@ class CaseItem(pytest.Item):
         bundle = configured_bundle(self.config)
         patient = self._patient()
         decision = bundle.route(patient)
-        got = observed(decision)
-        wanted = dict(expect)
-        if "follow_ups" in wanted:
-            wanted["follow_ups"] = sorted(wanted["follow_ups"])
-        if "follow_up_intervals" in wanted:
-            got["follow_up_intervals"] = {
-                key: got["follow_up_intervals"].get(key) for key in wanted["follow_up_intervals"]
-            }
-        differences = {key: (got[key], wanted[key]) for key in wanted if got[key] != wanted[key]}
+        differences = case_differences(decision, expect)
         if differences:
             lines = [f"  {key}: got {g!r}, expected {w!r}" for key, (g, w) in differences.items()]
             raise AssertionError(
