@@ -106,24 +106,18 @@ def facility_issues(documents: DocumentSet, care: CareCatalogue | None) -> Itera
                 )
             if care is None:
                 continue
-            for cap_index, capability in enumerate(facility.capabilities):
-                if capability not in care.capabilities:
-                    yield Issue.at(
-                        source_map.span((*path, "capabilities", cap_index)),
-                        "R003",
-                        with_hint(
-                            f"unknown capability {capability!r}", capability, care.capabilities
-                        ),
-                    )
-            for spec_index, specialist in enumerate(facility.specialists):
-                if specialist not in care.specialists:
-                    yield Issue.at(
-                        source_map.span((*path, "specialists", spec_index)),
-                        "R004",
-                        with_hint(
-                            f"unknown specialist {specialist!r}", specialist, care.specialists
-                        ),
-                    )
+            listed = (
+                ("capabilities", "capability", "R003", facility.capabilities, care.capabilities),
+                ("specialists", "specialist", "R004", facility.specialists, care.specialists),
+            )
+            for field, noun, code, names, known in listed:
+                for index, name in enumerate(names):
+                    if name not in known:
+                        yield Issue.at(
+                            source_map.span((*path, field, index)),
+                            code,
+                            with_hint(f"unknown {noun} {name!r}", name, known),
+                        )
     covered: set[str] = set()
     for catchment_file in documents.catchments:
         for index, catchment in enumerate(catchment_file.model.catchments):
