@@ -41,11 +41,9 @@ def patient_to_fhir(patient: PatientState | Mapping[str, Any]) -> dict[str, Any]
     for name in ("age_years", "age_months"):
         value = getattr(state, name)
         if value is not None and state.birth_date is None:
-            unit = "a" if name == "age_years" else "mo"
-            quantity = {"value": value, "unit": unit, "system": codes.UCUM, "code": unit}
-            resources.append(
-                (urls.of(name), _observation(codes.AGE_CODE, subject, as_of, quantity))
-            )
+            quantity = _quantity(value, "a" if name == "age_years" else "mo")
+            age = _observation(codes.AGE_CODE, subject, as_of, {"valueQuantity": quantity})
+            resources.append((urls.of(name), age))
     for name, value in state.observations.items():
         if value is not None:
             resources.append((urls.of(name), _input_observation(name, value, subject, as_of)))
@@ -134,8 +132,9 @@ def _condition(state: PatientState, subject: dict[str, Any]) -> dict[str, Any]:
 
 
 def _observation(
-    coded: codes.Coded, subject: dict[str, Any], as_of: str, quantity: dict[str, Any]
+    coded: codes.Coded, subject: dict[str, Any], as_of: str, value: dict[str, Any]
 ) -> dict[str, Any]:
+    """An Observation; ``value`` is its one ``value[x]``, e.g. ``{"valueBoolean": True}``."""
     return {
         "resourceType": "Observation",
         "status": "final",
@@ -144,7 +143,7 @@ def _observation(
         },
         "subject": subject,
         "effectiveDateTime": as_of,
-        "valueQuantity": quantity,
+        **value,
     }
 
 
@@ -152,21 +151,22 @@ def _input_observation(
     name: str, value: Any, subject: dict[str, Any], as_of: str
 ) -> dict[str, Any]:
     coded = codes.standard_code_of(name) or codes.Coded(codes.INPUT_SYSTEM, name, name, name)
-    observation = _observation(coded, subject, as_of, {})
-    del observation["valueQuantity"]
     unit = codes.INPUT_UNITS.get(name)
+    element: dict[str, Any]
     if isinstance(value, bool):
-        observation["valueBoolean"] = value
+        element = {"valueBoolean": value}
     elif isinstance(value, str):
-        observation["valueCodeableConcept"] = {
-            "coding": [{"system": codes.INPUT_VALUE_SYSTEM, "code": value}],
-            "text": value,
+        element = {
+            "valueCodeableConcept": {
+                "coding": [{"system": codes.INPUT_VALUE_SYSTEM, "code": value}],
+                "text": value,
+            }
         }
     elif isinstance(value, int) and unit is None:
-        observation["valueInteger"] = value
+        element = {"valueInteger": value}
     else:
-        observation["valueQuantity"] = _quantity(value, unit)
-    return observation
+        element = {"valueQuantity": _quantity(value, unit)}
+    return _observation(coded, subject, as_of, element)
 
 
 def _quantity(value: Any, unit: str | None) -> dict[str, Any]:
