@@ -22,10 +22,11 @@ demo: $(STAMP)
 		$(BIN)/pedonc-routing route "$$patient" || exit 1; \
 	done
 
-## test: lint, type-check and run the whole test suite (the Chromium test must run, not skip)
+## test: lint, type-check, check the import layers and run the whole test suite (the Chromium test must run, not skip)
 test: $(STAMP) chromium
 	$(BIN)/ruff check src tests bench
 	$(BIN)/mypy
+	$(BIN)/lint-imports
 	PEDONC_REQUIRE_CHROMIUM=1 $(BIN)/python -m pytest
 
 ## chromium: headless Chromium and DejaVu fonts (Kazakh letters) for the family-guide test
@@ -41,6 +42,7 @@ lint: $(STAMP)
 
 typecheck: $(STAMP)
 	$(BIN)/mypy
+	$(BIN)/lint-imports
 
 ## bench: every tracked figure as one JSON object (bench/run.py; installs zen-engine)
 bench: $(STAMP)

@@ -35,10 +35,10 @@ from typing import Any
 import yaml
 
 from pedonc_routing.interop.sarif import RULE_TITLES
+from pedonc_routing.issues import Issue
 from pedonc_routing.loader.documents import DocumentSet, model_document, read_documents
 from pedonc_routing.loader.yaml_reader import read_yaml_bytes
 from pedonc_routing.validation.checks import validate_documents
-from pedonc_routing.validation.issues import Issue
 
 ROOT = Path(__file__).resolve().parent.parent
 PROTOCOLS = ROOT / "protocols"

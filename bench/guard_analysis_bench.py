@@ -15,11 +15,11 @@ from pathlib import Path
 from typing import Any
 
 import pedonc_routing as pr
-from pedonc_routing.compiler.facts import FactSchema
 from pedonc_routing.loader.documents import Sourced, read_documents
 from pedonc_routing.model.documents import Protocol
 from pedonc_routing.source import SourceMap
 from pedonc_routing.validation.guards import step_guard_issues
+from pedonc_routing.vocabulary.inputs import FactSchema
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -33,12 +33,13 @@ from typing import Any
 import yaml
 
 import pedonc_routing as pr
-from pedonc_routing.compiler.bundle import compile_documents
-from pedonc_routing.compiler.facts import FactSchema
+from pedonc_routing.compiler.compiled import compile_documents
 from pedonc_routing.engine import make_evaluator
+from pedonc_routing.intake.patient import read_patient
 from pedonc_routing.loader.documents import Sourced, read_documents
 from pedonc_routing.source import SourceMap
 from pedonc_routing.validation.guards import step_guard_issues
+from pedonc_routing.vocabulary.inputs import FactSchema
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "bench"))
@@ -91,7 +92,7 @@ def engine_step(bundle: pr.Bundle) -> float:
     protocol = compiled.protocols["all"]
     step = protocol.graph.steps["risk_stratification"]
     patient = yaml.safe_load((ROOT / "examples/patients/01_b_all_standard_risk.yaml").read_text())
-    facts = compiled.schema.read_patient(patient, compiled.steps_by_protocol).facts
+    facts = read_patient(compiled.schema, patient, compiled.steps_by_protocol).facts
     evaluator = bundle._evaluator
 
     def choose() -> str:

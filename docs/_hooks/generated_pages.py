@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pedonc_routing as pr
-from pedonc_routing.compiler.bundle import CompiledProtocol
+from pedonc_routing.compiler.compiled import CompiledProtocol
 from pedonc_routing.compiler.pathway import RETURN, CompiledStep, CompiledTransition
 from pedonc_routing.decision.model import Decision
 from pedonc_routing.interop.json_schema import all_schemas
@@ -45,7 +45,7 @@ API_MODULES: tuple[tuple[str, str], ...] = (
     ("pedonc_routing.router", "A bundle that reloads itself when the protocols change."),
     ("pedonc_routing.decision.model", "The decision and its parts (the decision JSON)."),
     ("pedonc_routing.model.patient", "The patient state."),
-    ("pedonc_routing.validation.issues", "Validation issues and the report."),
+    ("pedonc_routing.issues", "Validation issues and the report."),
     ("pedonc_routing.errors", "The exception tree."),
     ("pedonc_routing.testing.strategies", "Hypothesis strategies for methodologists."),
     ("pedonc_routing.testing.properties", "Ready-made properties of a bundle."),

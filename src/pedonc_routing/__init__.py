@@ -24,11 +24,10 @@ from pedonc_routing.errors import (
     UnknownProtocolError,
     ValidationFailed,
 )
+from pedonc_routing.issues import Issue, ValidationReport
 from pedonc_routing.model.patient import PatientState
+from pedonc_routing._version import __version__
 from pedonc_routing.router import Router
-from pedonc_routing.validation.issues import Issue, ValidationReport
-
-__version__ = "0.1.0"
 
 __all__ = [
     "Bundle",

@@ -11,17 +11,18 @@ from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import Any, TypeVar
 
-from pedonc_routing.compiler.bundle import CompiledBundle, compile_documents
+from pedonc_routing.compiler.compiled import CompiledBundle, compile_documents
 from pedonc_routing.decision.model import Decision
 from pedonc_routing.engine import EngineName, GuardEvaluator, make_evaluator
 from pedonc_routing.engine.walker import walk
 from pedonc_routing.errors import PatientDataError, UnknownProtocolError, ValidationFailed
+from pedonc_routing.intake.patient import read_patient
+from pedonc_routing.issues import Issue, ValidationReport
 from pedonc_routing.loader.documents import DocumentSet, default_protocols_dir, read_documents
-from pedonc_routing.loader.suggestions import did_you_mean
 from pedonc_routing.model.documents import LANGUAGES, Language, Protocol
 from pedonc_routing.model.patient import PatientState
+from pedonc_routing.suggestions import did_you_mean
 from pedonc_routing.validation.checks import validate_documents
-from pedonc_routing.validation.issues import Issue, ValidationReport
 
 logger = logging.getLogger("pedonc_routing")
 
@@ -111,7 +112,7 @@ class Bundle:
         the state is invalid (no partial decision is ever returned).
         """
         check_language(lang)
-        facts = self._compiled.schema.read_patient(patient, self._compiled.steps_by_protocol)
+        facts = read_patient(self._compiled.schema, patient, self._compiled.steps_by_protocol)
         decision = walk(self._compiled, self._evaluator, facts, lang)
         logger.debug(
             "routed: status=%s protocol=%s step=%s",  # no patient identifier, ever

@@ -27,6 +27,7 @@ from pedonc_routing.engine import EngineName
 from pedonc_routing.errors import PatientDataError, UnknownProtocolError, ValidationFailed
 from pedonc_routing.interop.json_schema import all_schemas, write_schemas
 from pedonc_routing.interop.sarif import to_sarif
+from pedonc_routing.issues import Issue
 from pedonc_routing.loader.yaml_reader import MAX_FILE_BYTES, read_yaml_file
 from pedonc_routing.model.patient import PatientState
 from pedonc_routing.render.diagram import Highlight, route_highlight, to_dot, to_mermaid
@@ -36,7 +37,6 @@ from pedonc_routing.render.family import (
     guide_text,
 )
 from pedonc_routing.render.svg import to_svg
-from pedonc_routing.validation.issues import Issue
 
 EXIT_OK, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
 

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from pedonc_routing.validation.issues import Issue
+    from pedonc_routing.issues import Issue
 
 
 class PedoncRoutingError(Exception):

@@ -22,11 +22,11 @@ from hypothesis import strategies as st
 from pydantic import TypeAdapter
 
 import pedonc_routing as pr
-from pedonc_routing.compiler.facts import InputSpec, kz_region_codes
 from pedonc_routing.compiler.guards import Guard, GuardTable
 from pedonc_routing.engine.durable import DurableEvaluator
 from pedonc_routing.engine.reference import ReferenceEvaluator
 from pedonc_routing.model.conditions import OPERATORS, Condition, iter_tests
+from pedonc_routing.vocabulary.inputs import InputSpec, kz_region_codes
 
 pytestmark = pytest.mark.skipif(
     not __import__("pedonc_routing.engine", fromlist=["x"]).durable_available(),

@@ -14,11 +14,11 @@ from typing import Any
 from hypothesis import given
 from hypothesis import strategies as st
 
-from pedonc_routing.compiler.facts import InputSpec
 from pedonc_routing.engine.reference import evaluate
 from pedonc_routing.model.conditions import AllOf, AnyOf, Condition, Not
 from pedonc_routing.model.conditions import Test as ConditionTest
 from pedonc_routing.validation.boxes import Space, find_uncovered, intersect_boxes, point_in
+from pedonc_routing.vocabulary.inputs import InputSpec
 
 INPUTS = {
     "x": InputSpec("x", "integer", 0, 0, 12),

@@ -37,9 +37,9 @@ from pydantic import TypeAdapter
 
 import pedonc_routing as pr
 from conftest import write_bundle
-from pedonc_routing.compiler.facts import kz_region_codes
 from pedonc_routing.engine.reference import evaluate
 from pedonc_routing.model.conditions import Condition
+from pedonc_routing.vocabulary.inputs import kz_region_codes
 
 CONDITION: TypeAdapter[Condition] = TypeAdapter(Condition)
 

@@ -22,11 +22,11 @@ from pydantic import TypeAdapter
 
 import pedonc_routing as pr
 from conftest import PROTOCOLS_DIR
-from pedonc_routing.compiler.codes import icd10_key, icd10_pattern
 from pedonc_routing.compiler.selection import SelectionIndex, icd10_requirement
 from pedonc_routing.engine.reference import evaluate
 from pedonc_routing.model.conditions import Condition, iter_tests
 from pedonc_routing.testing.strategies import patients
+from pedonc_routing.vocabulary.codes import icd10_key, icd10_pattern
 
 CONDITION: TypeAdapter[Condition] = TypeAdapter(Condition)
 ICD10_CODES = st.builds(

@@ -15,6 +15,7 @@ from hypothesis import HealthCheck, given, settings
 
 import pedonc_routing as pr
 from conftest import load_example_patients
+from pedonc_routing.intake.patient import read_patient
 
 THREADS = 8
 ROUNDS = 2  # passes over the patient list per thread: 8 x 2 x 250 = 4,000 decisions
@@ -88,7 +89,7 @@ def test_shared_evaluator_under_threads(shipped_bundle: pr.Bundle) -> None:
     table = compiled.protocols["all"].table
     examples = [patient for _, patient, _ in load_example_patients()]
     facts = [
-        compiled.schema.read_patient(patient, compiled.steps_by_protocol).facts
+        read_patient(compiled.schema, patient, compiled.steps_by_protocol).facts
         for patient in examples
     ]
     evaluator = shipped_bundle._evaluator  # the bundle's own, shared evaluator

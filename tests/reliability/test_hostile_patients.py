@@ -14,6 +14,7 @@ import yaml
 
 import pedonc_routing as pr
 from conftest import EXAMPLES_DIR
+from pedonc_routing.intake.patient import read_patient
 
 SECRET = "anon-HOSTILE-90210"
 BASE: dict[str, Any] = yaml.safe_load(
@@ -89,11 +90,11 @@ def test_valid_base_routes(shipped_bundle: pr.Bundle, caplog: pytest.LogCaptureF
 def test_engine_failure_leaves_the_bundle_usable(shipped_bundle: pr.Bundle) -> None:
     """An exception inside the engine (here: a fact the encoder cannot handle, forced past
     validation) does not break the shared bundle: the next decision is still right."""
-    from pedonc_routing.compiler.facts import PatientFacts
     from pedonc_routing.engine.walker import walk
+    from pedonc_routing.intake.patient import PatientFacts
 
     compiled = shipped_bundle.compiled
-    good = compiled.schema.read_patient(BASE, compiled.steps_by_protocol)
+    good = read_patient(compiled.schema, BASE, compiled.steps_by_protocol)
     bad = PatientFacts(good.state, {**good.facts, "immunophenotype": "not-an-enum-value"})
     with pytest.raises(Exception):  # noqa: B017, PT011 - whatever the engine raises
         walk(compiled, shipped_bundle._evaluator, bad)

@@ -10,6 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import pedonc_routing as pr
+from pedonc_routing.intake.patient import read_patient
 from pedonc_routing.testing import strategies
 from pedonc_routing.testing.strategies import AS_OF, bundles, patients, protocols
 
@@ -79,8 +80,9 @@ def test_boundaries_are_drawn(shipped_bundle: pr.Bundle) -> None:
     @given(patient=patients(shipped_bundle, "all", at_step="diagnosis"))
     def collect(patient: dict[str, Any]) -> None:
         seen.add(patient["observations"]["wbc_10e9_l"])
-        ages.add(shipped_bundle.compiled.schema.read_patient(
-            patient, shipped_bundle.compiled.steps_by_protocol).facts["age_years"])  # fmt: skip
+        compiled = shipped_bundle.compiled
+        read = read_patient(compiled.schema, patient, compiled.steps_by_protocol)
+        ages.add(read.facts["age_years"])
 
     collect()
     assert {49.99, 50.0, 50.01, 99.99, 100.0, 100.01, 0.0, 2000.0} <= seen

@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from pedonc_routing.compiler.codes import (
+from pedonc_routing.vocabulary.codes import (
     CodeFormatError,
     icd10_key,
     icd10_pattern,

@@ -8,11 +8,11 @@ import json
 
 import pytest
 
-from pedonc_routing.compiler.facts import BUILTIN_INPUTS, InputSpec
 from pedonc_routing.compiler.guards import Guard, GuardTable
 from pedonc_routing.engine.reference import ReferenceEvaluator
 from pedonc_routing.model.conditions import AllOf, AnyOf, Condition, Not
 from pedonc_routing.model.conditions import Test as ConditionTest
+from pedonc_routing.vocabulary.inputs import BUILTIN_INPUTS, InputSpec
 
 pytest.importorskip("durable_rules_engine")
 import durable_rules_engine

@@ -1,4 +1,4 @@
-"""Patient state -> facts (compiler/facts.py, model/patient.py): one PatientDataError that
+"""Patient state -> facts (intake/patient.py, model/patient.py): one PatientDataError that
 lists every problem and never echoes the patient identifier; exact age in completed years
 and months; numbers rounded half-even to the input's precision; explicit null = absent.
 """
@@ -12,7 +12,8 @@ from typing import Any
 import pytest
 
 import pedonc_routing as pr
-from pedonc_routing.compiler.facts import PatientFacts, completed_years_and_months, quantize
+from pedonc_routing.intake.patient import PatientFacts, completed_years_and_months, read_patient
+from pedonc_routing.vocabulary.inputs import quantize
 
 SECRET = "anon-SECRET-4711"
 
@@ -35,7 +36,7 @@ def base_patient() -> dict[str, Any]:
 
 def read(bundle: pr.Bundle, patient: dict[str, Any]) -> PatientFacts:
     compiled = bundle.compiled
-    return compiled.schema.read_patient(patient, compiled.steps_by_protocol)
+    return read_patient(compiled.schema, patient, compiled.steps_by_protocol)
 
 
 def problems_of(bundle: pr.Bundle, patient: Any) -> list[str]:

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from pedonc_routing.issues import Issue
 from pedonc_routing.loader.yaml_reader import (
     MAX_ALIASES,
     MAX_DEPTH,
@@ -18,7 +19,6 @@ from pedonc_routing.loader.yaml_reader import (
     read_yaml_file,
     read_yaml_text,
 )
-from pedonc_routing.validation.issues import Issue
 
 
 def codes(issues: list[Issue]) -> list[str]:

@@ -37,12 +37,13 @@ from pedonc_routing.analysis.samples import (
     to_grid,
 )
 from pedonc_routing.bundle import Bundle
-from pedonc_routing.compiler.bundle import CompiledProtocol
-from pedonc_routing.compiler.facts import FactValue, InputSpec
+from pedonc_routing.compiler.compiled import CompiledProtocol
 from pedonc_routing.compiler.pathway import OTHERWISE
 from pedonc_routing.decision.model import Decision
 from pedonc_routing.errors import PatientDataError
+from pedonc_routing.intake.patient import read_patient
 from pedonc_routing.model.conditions import Condition
+from pedonc_routing.vocabulary.inputs import FactValue, InputSpec
 
 GuardKind = Literal["transition", "override", "applies_to", "follow_up"]
 
@@ -344,7 +345,7 @@ def measure_coverage(bundle: Bundle, cases: Iterable[Case]) -> CoverageReport:
     for case in cases:
         count += 1
         try:
-            facts = compiled.schema.read_patient(case.patient, compiled.steps_by_protocol)
+            facts = read_patient(compiled.schema, case.patient, compiled.steps_by_protocol)
             decision = bundle.route(facts.state)
         except PatientDataError as error:
             errors.append({"case": case.where, "name": case.name, "problem": str(error)})

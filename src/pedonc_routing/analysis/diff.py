@@ -38,11 +38,11 @@ from pedonc_routing.analysis.samples import (
     guard_patients,
 )
 from pedonc_routing.bundle import Bundle
-from pedonc_routing.compiler.bundle import CompiledBundle
-from pedonc_routing.compiler.facts import InputSpec
+from pedonc_routing.compiler.compiled import CompiledBundle
 from pedonc_routing.decision.model import Decision
 from pedonc_routing.errors import PatientDataError
 from pedonc_routing.model.conditions import Condition
+from pedonc_routing.vocabulary.inputs import InputSpec
 
 #: The decision fields compared, in report order.
 FIELDS = (

@@ -23,11 +23,11 @@ from typing import Any
 
 import yaml
 
-from pedonc_routing.compiler.codes import CodeFormatError, icd10_key
-from pedonc_routing.compiler.facts import InputSpec, kz_region_codes
 from pedonc_routing.model.conditions import Condition, Test, iter_tests
 from pedonc_routing.model.patient import PatientState
 from pedonc_routing.validation.boxes import Dimension, Space, TooComplex, icd10_code
+from pedonc_routing.vocabulary.codes import CodeFormatError, icd10_key
+from pedonc_routing.vocabulary.inputs import InputSpec, kz_region_codes
 
 #: Operators whose numeric constant is a boundary worth testing on both sides.
 BOUNDARY_OPERATORS = frozenset({"lt", "lte", "gt", "gte", "between", "eq"})

@@ -15,10 +15,10 @@ from collections import Counter, defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from pedonc_routing.compiler.codes import icd10_pattern
 from pedonc_routing.model.conditions import AllOf, AnyOf, Condition, Test
+from pedonc_routing.vocabulary.codes import icd10_pattern
 
-Interval = tuple[int, int]  # closed interval of ICD-10 keys (compiler.codes.icd10_key)
+Interval = tuple[int, int]  # closed interval of ICD-10 keys (vocabulary.codes.icd10_key)
 
 
 def icd10_requirement(condition: Condition) -> tuple[Interval, ...] | None:

@@ -12,10 +12,10 @@ import warnings
 from collections.abc import Callable, Mapping
 from typing import Literal, Protocol
 
-from pedonc_routing.compiler.facts import FactValue, InputSpec
 from pedonc_routing.compiler.guards import GuardTable
 from pedonc_routing.engine.reference import ReferenceEvaluator, Truth
 from pedonc_routing.errors import EngineError
+from pedonc_routing.vocabulary.inputs import FactValue, InputSpec
 
 EngineName = Literal["durable", "reference"]
 

@@ -37,17 +37,17 @@ from typing import Any
 
 import durable_rules_engine
 
-from pedonc_routing.compiler.codes import (
+from pedonc_routing.compiler.guards import GuardTable
+from pedonc_routing.engine.reference import ReferenceEvaluator
+from pedonc_routing.errors import EngineError
+from pedonc_routing.model.conditions import AllOf, AnyOf, Condition, Not, Test
+from pedonc_routing.vocabulary.codes import (
     icd10_key,
     icd10_pattern,
     morphology_parts,
     morphology_pattern,
 )
-from pedonc_routing.compiler.facts import FactValue, InputSpec
-from pedonc_routing.compiler.guards import GuardTable
-from pedonc_routing.engine.reference import ReferenceEvaluator
-from pedonc_routing.errors import EngineError
-from pedonc_routing.model.conditions import AllOf, AnyOf, Condition, Not, Test
+from pedonc_routing.vocabulary.inputs import FactValue, InputSpec, to_fixed
 
 Truth = bool | None
 logger = logging.getLogger("pedonc_routing.engine")
@@ -145,8 +145,7 @@ class _Compiler:
         if spec.type in ("number", "integer"):
             if isinstance(value, bool) or not isinstance(value, int | float):
                 return None
-            exact = Fraction(repr(value)) if isinstance(value, float) else Fraction(int(value))
-            return exact * Fraction(10) ** spec.precision
+            return to_fixed(value, spec.precision)
         if spec.type == "boolean":
             return Fraction(int(value)) if isinstance(value, bool) else None
         if spec.type == "enum":
@@ -203,6 +202,8 @@ def encode_facts(
             continue
         kind = spec.type
         if kind == "number":
+            # Facts are quantized at intake, so this float product rounds to the exact
+            # to_fixed() integer; the Fraction path would cost ~2 us per number here.
             encoded[name] = round(float(value) * 10**spec.precision)
         elif kind in ("integer", "boolean"):
             encoded[name] = int(value)

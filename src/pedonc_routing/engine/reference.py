@@ -9,16 +9,16 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from functools import cache
 
-from pedonc_routing.compiler.codes import (
+from pedonc_routing.compiler.guards import GuardTable
+from pedonc_routing.model.conditions import AllOf, AnyOf, Condition, Not, Test
+from pedonc_routing.vocabulary.codes import (
     MorphologyRange,
     icd10_key,
     icd10_pattern,
     morphology_parts,
     morphology_pattern,
 )
-from pedonc_routing.compiler.facts import FactValue
-from pedonc_routing.compiler.guards import GuardTable
-from pedonc_routing.model.conditions import AllOf, AnyOf, Condition, Not, Test
+from pedonc_routing.vocabulary.inputs import FactValue
 
 Truth = bool | None
 

@@ -21,9 +21,7 @@ from datetime import timedelta
 from functools import lru_cache
 from typing import Any
 
-from pedonc_routing.compiler.bundle import CompiledBundle, CompiledProtocol
-from pedonc_routing.compiler.codes import icd10_key
-from pedonc_routing.compiler.facts import FactValue, PatientFacts
+from pedonc_routing.compiler.compiled import CompiledBundle, CompiledProtocol
 from pedonc_routing.compiler.guards import GuardTable, applies_key
 from pedonc_routing.compiler.pathway import RETURN, CompiledStep, CompiledTransition
 from pedonc_routing.decision.model import (
@@ -39,9 +37,12 @@ from pedonc_routing.decision.model import (
 )
 from pedonc_routing.engine import GuardEvaluator
 from pedonc_routing.engine.reference import Truth
+from pedonc_routing.intake.patient import PatientFacts
 from pedonc_routing.model.documents import Language
 from pedonc_routing.model.patient import PatientState
 from pedonc_routing.routing.network import ATTACHED_PRIMARY_CARE
+from pedonc_routing.vocabulary.codes import icd10_key
+from pedonc_routing.vocabulary.inputs import FactValue
 
 MAX_HOPS = 16
 

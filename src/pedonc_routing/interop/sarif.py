@@ -12,7 +12,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
-from pedonc_routing.validation.issues import Issue, ValidationReport
+from pedonc_routing._version import __version__
+from pedonc_routing.issues import Issue, ValidationReport
 
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 SARIF_VERSION = "2.1.0"
@@ -73,7 +74,6 @@ def tool_version() -> str:
     try:
         return metadata.version(TOOL_NAME)
     except metadata.PackageNotFoundError:  # pragma: no cover - running from a bare checkout
-        from pedonc_routing import __version__
 
         return __version__
 

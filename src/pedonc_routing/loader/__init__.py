@@ -1,7 +1,7 @@
 """Stage 1, loading: YAML files -> plain data + source map -> pydantic documents.
 
 Reads safely (no tags, bounded aliases, depth and size), records the 1-based position of every
-node, and reports every problem as an :class:`~pedonc_routing.validation.issues.Issue`.
+node, and reports every problem as an :class:`~pedonc_routing.issues.Issue`.
 """
 
 from pedonc_routing.loader.documents import (

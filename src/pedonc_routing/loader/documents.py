@@ -53,7 +53,7 @@ from typing import Any, Generic, TypeVar
 
 from pydantic import ValidationError
 
-from pedonc_routing.loader.suggestions import did_you_mean
+from pedonc_routing.issues import Issue
 from pedonc_routing.loader.yaml_reader import LoadedDocument, read_file_bytes, read_yaml_bytes
 from pedonc_routing.model.conditions import CONDITION_TAGS
 from pedonc_routing.model.documents import (
@@ -68,7 +68,7 @@ from pedonc_routing.model.documents import (
     Vocabulary,
 )
 from pedonc_routing.source import LogicalPath, SourceMap, format_path
-from pedonc_routing.validation.issues import Issue
+from pedonc_routing.suggestions import did_you_mean
 
 MAX_FILES = 2000  # a safety bound: far above any real bundle, below a runaway folder
 

@@ -161,8 +161,8 @@ from yaml.events import (
 )
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
+from pedonc_routing.issues import Issue
 from pedonc_routing.source import LogicalPath, SourceMap, SourceSpan
-from pedonc_routing.validation.issues import Issue
 
 MAX_FILE_BYTES = 4 * 1024 * 1024
 MAX_DEPTH = 64

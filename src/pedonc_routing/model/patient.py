@@ -1,7 +1,7 @@
 """The patient state (DESIGN.md section 4): the shape only.
 
 Values are checked against the bundle's vocabulary by
-:func:`pedonc_routing.compiler.facts.FactSchema.read_patient`, which turns the state into the
+:func:`pedonc_routing.intake.patient.read_patient`, which turns the state into the
 facts the guards read.
 """
 

@@ -22,6 +22,7 @@ from typing import Any
 
 from pedonc_routing.bundle import Bundle
 from pedonc_routing.decision.model import Decision
+from pedonc_routing.intake.patient import read_patient
 from pedonc_routing.model.documents import Facility, Language, LocalizedText, Step
 from pedonc_routing.model.patient import PatientState
 from pedonc_routing.routing.network import ATTACHED_PRIMARY_CARE
@@ -353,7 +354,7 @@ def build_family_guide(
     Raises :class:`~pedonc_routing.errors.PatientDataError` (without the patient id) when
     the state is invalid, as :meth:`Bundle.route` does.
     """
-    state = bundle.compiled.schema.read_patient(patient, bundle.compiled.steps_by_protocol).state
+    state = read_patient(bundle.compiled.schema, patient, bundle.compiled.steps_by_protocol).state
     decision = bundle.route(state, lang=lang)
     return _Writer(bundle, state, decision, lang).guide()
 

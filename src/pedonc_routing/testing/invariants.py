@@ -46,10 +46,10 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictStr, ValidationError
 
 from pedonc_routing.bundle import Bundle
-from pedonc_routing.compiler.facts import FactValue, PatientFacts
 from pedonc_routing.decision.model import Decision, Status
 from pedonc_routing.engine.reference import ReferenceEvaluator, evaluate
 from pedonc_routing.engine.walker import walk
+from pedonc_routing.intake.patient import PatientFacts, read_patient
 from pedonc_routing.loader.yaml_reader import read_yaml_file
 from pedonc_routing.model.conditions import AllOf, AnyOf, Condition, Not, Test
 from pedonc_routing.model.documents import LEVELS, Level, StepKind, Urgency
@@ -61,6 +61,7 @@ from pedonc_routing.testing.properties import (
 )
 from pedonc_routing.testing.strategies import AS_OF
 from pedonc_routing.validation.boxes import Space, TooComplex
+from pedonc_routing.vocabulary.inputs import FactValue
 
 __all__ = [
     "POSITION_INPUTS",
@@ -133,7 +134,7 @@ def load_invariants(path: str | Path) -> list[Invariant]:
 
 def _facts_with_position(bundle: Bundle, patient: Patient) -> dict[str, FactValue]:
     compiled = bundle.compiled
-    read = compiled.schema.read_patient(patient, compiled.steps_by_protocol)
+    read = read_patient(compiled.schema, patient, compiled.steps_by_protocol)
     facts: dict[str, FactValue] = dict(read.facts)
     position = read.state.position
     if position is not None:
@@ -383,7 +384,7 @@ def invariant_counterexample(
         for filler in (0, 1):
             patient = _patient_at(bundle, space, point, None, filler, next(rotation))
             try:  # read once per point; only the position changes below
-                read = compiled.schema.read_patient(patient, compiled.steps_by_protocol)
+                read = read_patient(compiled.schema, patient, compiled.steps_by_protocol)
             except ValueError:
                 continue  # not a valid patient (e.g. a code the point made up)
             for position in _positions(bundle):

@@ -26,15 +26,16 @@ from datetime import date
 from typing import Any
 
 from pedonc_routing.bundle import Bundle
-from pedonc_routing.compiler.facts import PatientFacts
 from pedonc_routing.compiler.pathway import CompiledStep
 from pedonc_routing.decision.model import Decision
 from pedonc_routing.engine import durable_available
 from pedonc_routing.engine.reference import ReferenceEvaluator, evaluate
 from pedonc_routing.errors import PatientDataError
+from pedonc_routing.intake.patient import PatientFacts, read_patient
 from pedonc_routing.model.documents import LEVELS
 from pedonc_routing.model.patient import PatientState
 from pedonc_routing.routing.network import ATTACHED_PRIMARY_CARE
+from pedonc_routing.vocabulary.inputs import from_fixed
 
 __all__ = [
     "PropertyFailed",
@@ -79,7 +80,7 @@ class PropertyFailed(AssertionError):
 
 def _read(bundle: Bundle, patient: Patient) -> PatientFacts:
     compiled = bundle.compiled
-    return compiled.schema.read_patient(patient, compiled.steps_by_protocol)
+    return read_patient(compiled.schema, patient, compiled.steps_by_protocol)
 
 
 def patient_facts(bundle: Bundle, patient: Patient) -> dict[str, Any]:
@@ -405,7 +406,7 @@ def _raised_values(bundle: Bundle, name: str, current: Any) -> list[Any]:
         return [True] if current is False else []
     if spec.type not in ("number", "integer"):
         raise ValueError(f"assert_monotonic: {name!r} is {spec.type}, not orderable")
-    unit = 10.0**-spec.precision if spec.type == "number" else 1
+    unit = from_fixed(1, spec.precision) if spec.type == "number" else 1
     from pedonc_routing.testing.strategies import guard_constants  # no import cycle at load
 
     candidates: set[float] = set()

@@ -37,26 +37,22 @@ from hypothesis import reject
 from hypothesis import strategies as st
 
 from pedonc_routing.bundle import Bundle, load_bundle
-from pedonc_routing.compiler.bundle import CompiledProtocol
-from pedonc_routing.compiler.codes import (
+from pedonc_routing.compiler.compiled import CompiledProtocol
+from pedonc_routing.compiler.guards import applies_key
+from pedonc_routing.compiler.pathway import RETURN
+from pedonc_routing.engine.reference import evaluate
+from pedonc_routing.intake.patient import completed_years_and_months, read_patient
+from pedonc_routing.loader.documents import default_protocols_dir
+from pedonc_routing.model.conditions import Condition, iter_tests
+from pedonc_routing.model.patient import PatientState
+from pedonc_routing.validation.boxes import icd10_code
+from pedonc_routing.vocabulary.codes import (
     CodeFormatError,
     icd10_key,
     icd10_pattern,
     morphology_pattern,
 )
-from pedonc_routing.compiler.facts import (
-    FactSchema,
-    InputSpec,
-    completed_years_and_months,
-    kz_region_codes,
-)
-from pedonc_routing.compiler.guards import applies_key
-from pedonc_routing.compiler.pathway import RETURN
-from pedonc_routing.engine.reference import evaluate
-from pedonc_routing.loader.documents import default_protocols_dir
-from pedonc_routing.model.conditions import Condition, iter_tests
-from pedonc_routing.model.patient import PatientState
-from pedonc_routing.validation.boxes import icd10_code
+from pedonc_routing.vocabulary.inputs import FactSchema, InputSpec, kz_region_codes
 
 __all__ = [
     "AS_OF",
@@ -436,7 +432,7 @@ def _patient(
             _draw_input(draw, schema.inputs[name], constants, omit, patient)
         if let_interrupt is True or not overrides:
             break
-        facts = schema.read_patient(patient, compiled.steps_by_protocol).facts
+        facts = read_patient(schema, patient, compiled.steps_by_protocol).facts
         if not any(evaluate(condition, facts) is True for condition in overrides):
             break
     else:

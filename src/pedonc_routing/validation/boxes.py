@@ -5,7 +5,7 @@ Every input of a complete patient takes values in a finite, ordered, integer dom
 - numbers in units of their declared precision (``wbc_10e9_l`` with precision 2: 0.01 steps),
   integers and booleans as themselves, enum values by index, text by index of the values the
   guards mention plus one "any other" value, ICD-10 codes by their ordered key (see
-  :mod:`pedonc_routing.compiler.codes`), ICD-O-3 morphology as code and behaviour.
+  :mod:`pedonc_routing.vocabulary.codes`), ICD-O-3 morphology as code and behaviour.
 
 A condition becomes a union of *boxes* (one :class:`IntervalSet` per constrained dimension).
 Because the domains are integers, strict and non-strict bounds are exact (``lt 10`` and
@@ -27,9 +27,9 @@ from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any
 
-from pedonc_routing.compiler.codes import icd10_key, icd10_pattern, morphology_pattern
-from pedonc_routing.compiler.facts import InputSpec
 from pedonc_routing.model.conditions import AllOf, AnyOf, Condition, Not, Test, iter_tests
+from pedonc_routing.vocabulary.codes import icd10_key, icd10_pattern, morphology_pattern
+from pedonc_routing.vocabulary.inputs import InputSpec, from_fixed, to_fixed
 
 Interval = tuple[int, int]  # closed, low <= high
 MAX_BOXES = 20_000
@@ -134,9 +134,8 @@ class Space:
 
     def _dimensions_of(self, spec: InputSpec, mentioned: list[str]) -> list[Dimension]:
         if spec.type == "number":
-            scale = 10**spec.precision
-            low = math.ceil(Fraction(repr(spec.low if spec.low is not None else 0)) * scale)
-            high = math.floor(Fraction(repr(spec.high if spec.high is not None else 0)) * scale)
+            low = math.ceil(to_fixed(spec.low if spec.low is not None else 0, spec.precision))
+            high = math.floor(to_fixed(spec.high if spec.high is not None else 0, spec.precision))
             return [Dimension(spec.name, spec.name, low, high, spec)]
         if spec.type == "integer":
             low = math.ceil(spec.low if spec.low is not None else 0)
@@ -250,10 +249,8 @@ class Space:
     def _scaled(self, dimension: Dimension, value: Any) -> Fraction:
         if isinstance(value, bool) or not isinstance(value, int | float):
             return Fraction(dimension.low - 1)  # type errors are reported by T001
-        scale = 10**dimension.spec.precision if dimension.spec.type == "number" else 1
-        return (
-            Fraction(repr(value)) * scale if isinstance(value, float) else Fraction(value) * scale
-        )
+        precision = dimension.spec.precision if dimension.spec.type == "number" else 0
+        return to_fixed(value, precision)
 
     def _point(self, dimension: Dimension, value: Any) -> int | None:
         spec = dimension.spec
@@ -271,7 +268,7 @@ class Space:
     def value_of(self, dimension: Dimension, point: int) -> Any:
         spec = dimension.spec
         if spec.type == "number":
-            return float(Fraction(point, 10**spec.precision))
+            return from_fixed(point, spec.precision)
         if spec.type == "integer":
             return point
         if spec.type == "boolean":

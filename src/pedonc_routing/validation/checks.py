@@ -22,22 +22,22 @@ Reading and modelling (``Y001``-``Y008``, ``S001``, ``S002``) happen in
 
 from __future__ import annotations
 
-from pedonc_routing.compiler.facts import FactSchema
+from pedonc_routing.issues import Issue
 from pedonc_routing.loader.documents import DocumentSet, Sourced
 from pedonc_routing.model.documents import Protocol
-from pedonc_routing.validation.coverage import routing_issues
+from pedonc_routing.validation.capable_facilities import routing_issues
 from pedonc_routing.validation.facilities import facility_issues
 from pedonc_routing.validation.graph import graph_issues
 from pedonc_routing.validation.guard_types import protocol_type_issues
 from pedonc_routing.validation.guards import applies_to_issues, step_guard_issues
 from pedonc_routing.validation.hygiene import protocol_hygiene_issues
-from pedonc_routing.validation.issues import Issue
 from pedonc_routing.validation.limits import engine_limit_issues
 from pedonc_routing.validation.references import (
     protocol_reference_issues,
     vocabulary_issues,
 )
 from pedonc_routing.validation.shape import bundle_shape_issues
+from pedonc_routing.vocabulary.inputs import FactSchema
 
 
 def _has_errors(issues: list[Issue]) -> bool:

@@ -13,7 +13,7 @@ from types import ModuleType
 
 from pedonc_routing.loader import documents, yaml_reader
 from pedonc_routing.validation import (
-    coverage,
+    capable_facilities,
     facilities,
     graph,
     guard_types,
@@ -36,7 +36,7 @@ MODULES: tuple[ModuleType, ...] = (
     limits,
     guards,
     facilities,
-    coverage,
+    capable_facilities,
 )
 
 FAMILIES: dict[str, tuple[str, str]] = {

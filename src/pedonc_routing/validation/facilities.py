@@ -70,14 +70,14 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from pedonc_routing.compiler.facts import kz_region_codes
+from pedonc_routing.issues import Issue
 from pedonc_routing.loader.documents import DocumentSet
-from pedonc_routing.loader.suggestions import with_hint
 from pedonc_routing.model.documents import (
     CareCatalogue,
 )
 from pedonc_routing.source import LogicalPath
-from pedonc_routing.validation.issues import Issue
+from pedonc_routing.suggestions import with_hint
+from pedonc_routing.vocabulary.inputs import kz_region_codes
 
 
 def facility_issues(documents: DocumentSet, care: CareCatalogue | None) -> Iterator[Issue]:

@@ -90,13 +90,13 @@ from collections.abc import Iterator
 import networkx as nx
 
 from pedonc_routing.compiler.pathway import PathwayGraph
+from pedonc_routing.issues import Issue
 from pedonc_routing.loader.documents import Sourced
 from pedonc_routing.model.documents import (
     ENDING_KINDS,
     Protocol,
 )
 from pedonc_routing.source import SourceMap
-from pedonc_routing.validation.issues import Issue
 
 
 def graph_issues(sourced: Sourced[Protocol]) -> Iterator[Issue]:

@@ -118,10 +118,8 @@ import math
 from collections.abc import Iterator
 from decimal import Decimal
 
-from pedonc_routing.compiler.codes import CodeFormatError, icd10_pattern, morphology_pattern
-from pedonc_routing.compiler.facts import FactSchema, InputSpec
+from pedonc_routing.issues import Issue
 from pedonc_routing.loader.documents import Sourced
-from pedonc_routing.loader.suggestions import with_hint
 from pedonc_routing.model.conditions import (
     NUMERIC_OPERATORS,
     Condition,
@@ -132,7 +130,9 @@ from pedonc_routing.model.documents import (
     Protocol,
 )
 from pedonc_routing.source import LogicalPath, SourceMap
-from pedonc_routing.validation.issues import Issue
+from pedonc_routing.suggestions import with_hint
+from pedonc_routing.vocabulary.codes import CodeFormatError, icd10_pattern, morphology_pattern
+from pedonc_routing.vocabulary.inputs import FactSchema, InputSpec
 
 _TYPE_OPERATORS: dict[str, frozenset[str]] = {
     "number": frozenset(

@@ -114,7 +114,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 
-from pedonc_routing.compiler.facts import InputSpec
+from pedonc_routing.issues import Issue
 from pedonc_routing.loader.documents import Sourced
 from pedonc_routing.model.conditions import Condition
 from pedonc_routing.model.documents import Protocol
@@ -128,7 +128,7 @@ from pedonc_routing.validation.boxes import (
     intersect_boxes,
     point_in,
 )
-from pedonc_routing.validation.issues import Issue
+from pedonc_routing.vocabulary.inputs import InputSpec
 
 BoxList = list[dict[str, IntervalSet]]
 

@@ -52,6 +52,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from pedonc_routing.issues import Issue
 from pedonc_routing.loader.documents import Sourced
 from pedonc_routing.model.documents import (
     LANGUAGES,
@@ -59,7 +60,6 @@ from pedonc_routing.model.documents import (
     Protocol,
 )
 from pedonc_routing.source import LogicalPath, SourceMap
-from pedonc_routing.validation.issues import Issue
 
 
 def protocol_hygiene_issues(sourced: Sourced[Protocol]) -> Iterator[Issue]:

@@ -24,11 +24,11 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from pedonc_routing.compiler.pathway import PathwayGraph
+from pedonc_routing.issues import Issue
 from pedonc_routing.loader.documents import Sourced
 from pedonc_routing.model.documents import (
     Protocol,
 )
-from pedonc_routing.validation.issues import Issue
 
 #: Rules per protocol ruleset the durable engine accepts (2 per guard); see engine/durable.py.
 MAX_ENGINE_RULES = 1000

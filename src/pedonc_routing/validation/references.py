@@ -133,17 +133,17 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 
-from pedonc_routing.compiler.facts import BUILTIN_INPUTS, FactSchema
 from pedonc_routing.compiler.pathway import RETURN, split_target
+from pedonc_routing.issues import Issue
 from pedonc_routing.loader.documents import DocumentSet, Sourced
-from pedonc_routing.loader.suggestions import with_hint
 from pedonc_routing.model.documents import (
     CareCatalogue,
     Protocol,
     VocabularyInput,
 )
 from pedonc_routing.source import LogicalPath, SourceMap
-from pedonc_routing.validation.issues import Issue
+from pedonc_routing.suggestions import with_hint
+from pedonc_routing.vocabulary.inputs import BUILTIN_INPUTS, FactSchema
 
 
 def vocabulary_issues(documents: DocumentSet) -> Iterator[Issue]:

@@ -21,8 +21,8 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from typing import Any
 
+from pedonc_routing.issues import Issue
 from pedonc_routing.loader.documents import DocumentSet, Sourced
-from pedonc_routing.validation.issues import Issue
 
 
 def bundle_shape_issues(documents: DocumentSet) -> Iterator[Issue]:

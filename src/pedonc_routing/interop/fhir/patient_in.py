@@ -32,9 +32,8 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from pedonc_routing.compiler.codes import CodeFormatError, icd10_key, icd10_pattern
-from pedonc_routing.compiler.facts import shape_problems
 from pedonc_routing.errors import PatientDataError, PedoncRoutingError
+from pedonc_routing.intake.patient import shape_problems
 from pedonc_routing.interop.fhir import codes
 from pedonc_routing.interop.fhir._json import (
     Entry,
@@ -48,6 +47,7 @@ from pedonc_routing.interop.fhir._json import (
 )
 from pedonc_routing.interop.fhir.units import accepted_units, convert
 from pedonc_routing.model.patient import PatientState
+from pedonc_routing.vocabulary.codes import CodeFormatError, icd10_key, icd10_pattern
 
 logger = logging.getLogger(__name__)
 

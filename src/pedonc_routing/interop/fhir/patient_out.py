@@ -17,8 +17,8 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from pedonc_routing.compiler.facts import shape_problems
 from pedonc_routing.errors import PatientDataError
+from pedonc_routing.intake.patient import shape_problems
 from pedonc_routing.interop.fhir import codes
 from pedonc_routing.model.patient import PatientState
 

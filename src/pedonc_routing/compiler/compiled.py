@@ -9,13 +9,13 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from pedonc_routing.compiler.facts import FactSchema
 from pedonc_routing.compiler.guards import Guard, GuardTable, applies_key
 from pedonc_routing.compiler.pathway import CompiledOverride, PathwayGraph
 from pedonc_routing.compiler.selection import SelectionIndex
 from pedonc_routing.loader.documents import DocumentSet
 from pedonc_routing.model.documents import CareCatalogue, Protocol, Source
 from pedonc_routing.routing.network import FacilityNetwork, Need
+from pedonc_routing.vocabulary.inputs import FactSchema
 
 
 @dataclass(frozen=True)

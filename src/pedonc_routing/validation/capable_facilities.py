@@ -34,12 +34,12 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 
+from pedonc_routing.issues import Issue
 from pedonc_routing.loader.documents import DocumentSet, Sourced
 from pedonc_routing.model.documents import (
     Protocol,
 )
 from pedonc_routing.routing.network import FacilityNetwork, Need
-from pedonc_routing.validation.issues import Issue
 
 
 def routing_issues(

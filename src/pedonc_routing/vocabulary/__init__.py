@@ -1,0 +1,1 @@
+"""The vocabulary of patient inputs and diagnosis codes, as the engine and the checks see them."""
