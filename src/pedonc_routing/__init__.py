@@ -15,6 +15,7 @@ Use::
     decision.to_dict()
 """
 
+from pedonc_routing._version import __version__
 from pedonc_routing.bundle import Bundle, iter_issues, load_bundle, validate
 from pedonc_routing.decision.model import Decision
 from pedonc_routing.errors import (
@@ -26,7 +27,6 @@ from pedonc_routing.errors import (
 )
 from pedonc_routing.issues import Issue, ValidationReport
 from pedonc_routing.model.patient import PatientState
-from pedonc_routing._version import __version__
 from pedonc_routing.router import Router
 
 __all__ = [

@@ -74,7 +74,6 @@ def tool_version() -> str:
     try:
         return metadata.version(TOOL_NAME)
     except metadata.PackageNotFoundError:  # pragma: no cover - running from a bare checkout
-
         return __version__
 
 
