@@ -12,6 +12,7 @@ import json
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -461,6 +462,97 @@ def fhir_plan_definition_command(protocol_id: str, protocols: Path | None) -> No
         click.echo(f"error: {error}", err=True)
         sys.exit(EXIT_USAGE)
     click.echo(json.dumps(definition, ensure_ascii=False, indent=2))
+
+
+# -- clinical governance (docs/governance.md) ---------------------------------------------
+
+
+def _protocols_dir(protocols: Path | None) -> Path:
+    from pedonc_routing.loader.documents import default_protocols_dir
+
+    return protocols if protocols is not None else default_protocols_dir()
+
+
+@main.command("approve")
+@click.argument("protocol_id")
+@click.option("--protocols", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option("--body", required=True, help="The approving body, e.g. 'Protocol committee, ...'.")
+@click.option("--role", required=True, help="The role of whoever signs for the body.")
+@click.option(
+    "--decision",
+    type=click.Choice(["approved", "changes_requested"]),
+    default="approved",
+    show_default=True,
+)
+@click.option(
+    "--date", "on", type=click.DateTime(["%Y-%m-%d"]), default=None, help="Default: today."
+)
+@click.option("--note", default=None, help="Optional remark, e.g. the minutes' reference.")
+def approve_command(
+    protocol_id: str,
+    protocols: Path | None,
+    body: str,
+    role: str,
+    decision: str,
+    on: datetime | None,
+    note: str | None,
+) -> None:
+    """Record a governance decision on PROTOCOL_ID's current content in approvals.yaml."""
+    from pedonc_routing.governance import APPROVALS_FILE, append_approval, approval_record
+
+    folder = _protocols_dir(protocols)
+    bundle = _load(folder)  # a protocol that does not validate cannot be approved
+    try:
+        protocol = bundle.protocol(protocol_id)
+    except UnknownProtocolError as error:
+        click.echo(f"error: {error}", err=True)
+        sys.exit(EXIT_USAGE)
+    record = approval_record(
+        protocol,
+        body=body,
+        role=role,
+        decision="approved" if decision == "approved" else "changes_requested",
+        on=(on or datetime.now()).date(),
+        note=note,
+    )
+    try:
+        append_approval(folder / APPROVALS_FILE, record)
+    except OSError as error:
+        click.echo(f"error: cannot write {folder / APPROVALS_FILE}: {error.strerror}", err=True)
+        sys.exit(EXIT_USAGE)
+    click.echo(f"{protocol.id} {protocol.version}: {decision} ({record.content_hash})")
+
+
+@main.command("release")
+@click.option("--protocols", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option("--output", type=click.Path(dir_okay=False, path_type=Path), default=None)
+@click.option(
+    "--date", "on", type=click.DateTime(["%Y-%m-%d"]), default=None, help="Default: today."
+)
+def release_command(protocols: Path | None, output: Path | None, on: datetime | None) -> None:
+    """Write the release manifest (bundle hash, protocol versions and approvals) as JSON.
+
+    Exit 1 when some protocol is not approved (the manifest is still written)."""
+    from pedonc_routing.governance import release_manifest
+
+    bundle = _load(protocols)
+    protocol_models = {pid: bundle.protocol(pid) for pid in bundle.protocol_ids}
+    manifest = release_manifest(
+        bundle.content_hash, protocol_models, bundle.approvals, on=(on or datetime.now()).date()
+    )
+    text = json.dumps(manifest, ensure_ascii=False, indent=2) + "\n"
+    if output is None:
+        click.echo(text, nl=False)
+    else:
+        try:
+            output.write_text(text, encoding="utf-8")
+        except OSError as error:
+            click.echo(f"error: cannot write {output}: {error.strerror}", err=True)
+            sys.exit(EXIT_USAGE)
+    if not manifest["all_approved"]:
+        pending = sum(1 for state in bundle.approvals.values() if not state.approved)
+        click.echo(f"{pending} protocol(s) not approved", err=True)
+        sys.exit(EXIT_FINDINGS)
 
 
 if __name__ == "__main__":  # pragma: no cover
