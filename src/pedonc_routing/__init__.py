@@ -19,6 +19,7 @@ from pedonc_routing._version import __version__
 from pedonc_routing.bundle import Bundle, iter_issues, load_bundle, validate
 from pedonc_routing.decision.model import Decision
 from pedonc_routing.errors import (
+    ApprovalRequired,
     EngineError,
     PatientDataError,
     PedoncRoutingError,
@@ -30,6 +31,7 @@ from pedonc_routing.model.patient import PatientState
 from pedonc_routing.router import Router
 
 __all__ = [
+    "ApprovalRequired",
     "Bundle",
     "Decision",
     "EngineError",

@@ -15,7 +15,13 @@ from pedonc_routing.compiler.compiled import CompiledBundle, compile_documents
 from pedonc_routing.decision.model import Decision
 from pedonc_routing.engine import EngineName, GuardEvaluator, make_evaluator
 from pedonc_routing.engine.walker import walk
-from pedonc_routing.errors import PatientDataError, UnknownProtocolError, ValidationFailed
+from pedonc_routing.errors import (
+    ApprovalRequired,
+    PatientDataError,
+    UnknownProtocolError,
+    ValidationFailed,
+)
+from pedonc_routing.governance.approvals import ApprovalState, approval_states
 from pedonc_routing.intake.patient import read_patient
 from pedonc_routing.issues import Issue, ValidationReport
 from pedonc_routing.loader.documents import DocumentSet, default_protocols_dir, read_documents
@@ -60,6 +66,7 @@ class Bundle:
         content_hash: ``sha256:...`` of every file's name and bytes.
         engine: ``"durable"`` or ``"reference"``: the evaluator in use.
         report: the validation report (warnings included).
+        approvals: each protocol's :class:`~pedonc_routing.governance.ApprovalState`, by id.
     """
 
     def __init__(
@@ -68,8 +75,10 @@ class Bundle:
         evaluator: GuardEvaluator,
         report: ValidationReport,
         source: tuple[tuple[Path, ...], EngineName | None] | None = None,
+        approvals: Mapping[str, ApprovalState] | None = None,
     ) -> None:
         self._compiled = compiled
+        self.approvals: Mapping[str, ApprovalState] = approvals or {}
         self._evaluator = evaluator
         self.report = report
         # Where it was loaded from, so worker processes can load the same bundle.
@@ -229,19 +238,32 @@ def _route_in_worker(patient: PatientState | Mapping[str, Any], lang: Language) 
     return result.problems if isinstance(result, PatientDataError) else result.model_dump_json()
 
 
-def load_bundle(paths: PathArg = None, *, engine: EngineName | None = None) -> Bundle:
+def load_bundle(
+    paths: PathArg = None,
+    *,
+    engine: EngineName | None = None,
+    require_approved: bool = False,
+) -> Bundle:
     """Validate and compile a bundle; with no argument, the shipped protocols.
 
     Raises :class:`ValidationFailed` (with every issue) when validation finds errors.
     ``engine`` is ``"durable"`` (default where durable-rules imports) or ``"reference"``.
+    ``require_approved=True`` is production mode: it raises :class:`ApprovalRequired`, one
+    line per protocol, unless every protocol's current content carries an approval
+    (docs/governance.md).
     """
     documents = read_documents(_paths(paths))
     report = ValidationReport.of(_check(documents))
     if not report.ok:
         raise ValidationFailed(report.issues)
+    approvals = approval_states(documents)
+    if require_approved:
+        problems = [state.problem() for state in approvals.values() if not state.approved]
+        if problems:
+            raise ApprovalRequired([problem for problem in problems if problem is not None])
     compiled = compile_documents(documents)
     evaluator = make_evaluator(engine, compiled.schema.inputs)
-    return Bundle(compiled, evaluator, report, (tuple(_paths(paths)), engine))
+    return Bundle(compiled, evaluator, report, (tuple(_paths(paths)), engine), approvals)
 
 
 def _route_json_in_worker(patient: PatientState | Mapping[str, Any], lang: Language) -> str:

@@ -12,6 +12,7 @@ import json
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +30,7 @@ from pedonc_routing.interop.json_schema import all_schemas, write_schemas
 from pedonc_routing.interop.sarif import to_sarif
 from pedonc_routing.issues import Issue
 from pedonc_routing.loader.yaml_reader import MAX_FILE_BYTES, read_yaml_file
+from pedonc_routing.model.documents import Language
 from pedonc_routing.model.patient import PatientState
 from pedonc_routing.render.diagram import Highlight, route_highlight, to_dot, to_mermaid
 from pedonc_routing.render.family import (
@@ -461,6 +463,157 @@ def fhir_plan_definition_command(protocol_id: str, protocols: Path | None) -> No
         click.echo(f"error: {error}", err=True)
         sys.exit(EXIT_USAGE)
     click.echo(json.dumps(definition, ensure_ascii=False, indent=2))
+
+
+# -- clinical governance (docs/governance.md) ---------------------------------------------
+
+
+def _protocols_dir(protocols: Path | None) -> Path:
+    from pedonc_routing.loader.documents import default_protocols_dir
+
+    return protocols if protocols is not None else default_protocols_dir()
+
+
+@main.command("approve")
+@click.argument("protocol_id")
+@click.option("--protocols", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option("--body", required=True, help="The approving body, e.g. 'Protocol committee, ...'.")
+@click.option("--role", required=True, help="The role of whoever signs for the body.")
+@click.option(
+    "--decision",
+    type=click.Choice(["approved", "changes_requested"]),
+    default="approved",
+    show_default=True,
+)
+@click.option(
+    "--date", "on", type=click.DateTime(["%Y-%m-%d"]), default=None, help="Default: today."
+)
+@click.option("--note", default=None, help="Optional remark, e.g. the minutes' reference.")
+def approve_command(
+    protocol_id: str,
+    protocols: Path | None,
+    body: str,
+    role: str,
+    decision: str,
+    on: datetime | None,
+    note: str | None,
+) -> None:
+    """Record a governance decision on PROTOCOL_ID's current content in approvals.yaml."""
+    from pedonc_routing.governance import APPROVALS_FILE, append_approval, approval_record
+
+    folder = _protocols_dir(protocols)
+    bundle = _load(folder)  # a protocol that does not validate cannot be approved
+    try:
+        protocol = bundle.protocol(protocol_id)
+    except UnknownProtocolError as error:
+        click.echo(f"error: {error}", err=True)
+        sys.exit(EXIT_USAGE)
+    record = approval_record(
+        protocol,
+        body=body,
+        role=role,
+        decision="approved" if decision == "approved" else "changes_requested",
+        on=(on or datetime.now()).date(),
+        note=note,
+    )
+    try:
+        append_approval(folder / APPROVALS_FILE, record)
+    except OSError as error:
+        click.echo(f"error: cannot write {folder / APPROVALS_FILE}: {error.strerror}", err=True)
+        sys.exit(EXIT_USAGE)
+    click.echo(f"{protocol.id} {protocol.version}: {decision} ({record.content_hash})")
+
+
+@main.command("release")
+@click.option("--protocols", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option("--output", type=click.Path(dir_okay=False, path_type=Path), default=None)
+@click.option(
+    "--date", "on", type=click.DateTime(["%Y-%m-%d"]), default=None, help="Default: today."
+)
+def release_command(protocols: Path | None, output: Path | None, on: datetime | None) -> None:
+    """Write the release manifest (bundle hash, protocol versions and approvals) as JSON.
+
+    Exit 1 when some protocol is not approved (the manifest is still written)."""
+    from pedonc_routing.governance import release_manifest
+
+    bundle = _load(protocols)
+    protocol_models = {pid: bundle.protocol(pid) for pid in bundle.protocol_ids}
+    manifest = release_manifest(
+        bundle.content_hash, protocol_models, bundle.approvals, on=(on or datetime.now()).date()
+    )
+    text = json.dumps(manifest, ensure_ascii=False, indent=2) + "\n"
+    if output is None:
+        click.echo(text, nl=False)
+    else:
+        try:
+            output.write_text(text, encoding="utf-8")
+        except OSError as error:
+            click.echo(f"error: cannot write {output}: {error.strerror}", err=True)
+            sys.exit(EXIT_USAGE)
+    if not manifest["all_approved"]:
+        pending = sum(1 for state in bundle.approvals.values() if not state.approved)
+        click.echo(f"{pending} protocol(s) not approved", err=True)
+        sys.exit(EXIT_FINDINGS)
+
+
+@main.command("review")
+@click.argument("protocol_id")
+@click.option("--protocols", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option("--lang", type=click.Choice(["en", "ru", "kk"]), default="en")
+@click.option("--html", "html_file", type=click.Path(dir_okay=False, path_type=Path), required=True)
+@click.option("--pdf", "pdf_file", type=click.Path(dir_okay=False, path_type=Path), default=None)
+@click.option(
+    "--cases",
+    "case_paths",
+    multiple=True,
+    type=click.Path(exists=True, path_type=Path),
+    help="YAML case files or folders (default: tests/cases beside the protocols, if present).",
+)
+@click.option(
+    "--approved",
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
+    default=None,
+    help="The last approved bundle, to show what changes for which children.",
+)
+def review_command(
+    protocol_id: str,
+    protocols: Path | None,
+    lang: str,
+    html_file: Path,
+    pdf_file: Path | None,
+    case_paths: tuple[Path, ...],
+    approved: Path | None,
+) -> None:
+    """Write the review pack of PROTOCOL_ID for a clinical governance committee (A4 HTML,
+    optionally PDF through headless Chromium)."""
+    from pedonc_routing.render.pdf import PdfError, print_to_pdf
+    from pedonc_routing.render.review import ReviewInputs, review_html
+
+    bundle = _load(protocols)
+    try:
+        bundle.protocol(protocol_id)
+    except UnknownProtocolError as error:
+        click.echo(f"error: {error}", err=True)
+        sys.exit(EXIT_USAGE)
+    if not case_paths:
+        beside = _protocols_dir(protocols).parent / "tests" / "cases"
+        case_paths = (beside,) if beside.is_dir() else ()
+    extra = ReviewInputs(
+        cases=_cases(case_paths) if case_paths else (),
+        approved=_load_for_diff(approved) if approved is not None else None,
+    )
+    language: Language = "ru" if lang == "ru" else "kk" if lang == "kk" else "en"
+    html = review_html(bundle, protocol_id, language, extra)
+    try:
+        html_file.write_text(html, encoding="utf-8")
+        if pdf_file is not None:
+            print_to_pdf(html, pdf_file)
+    except OSError as error:
+        click.echo(f"error: cannot write the review pack: {error.strerror}", err=True)
+        sys.exit(EXIT_USAGE)
+    except PdfError as error:
+        click.echo(f"error: {error}", err=True)
+        sys.exit(EXIT_USAGE)
 
 
 if __name__ == "__main__":  # pragma: no cover

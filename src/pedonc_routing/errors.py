@@ -61,3 +61,19 @@ class UnknownProtocolError(PedoncRoutingError, KeyError):
 
     def __str__(self) -> str:
         return str(self.args[0])
+
+
+class ApprovalRequired(PedoncRoutingError):
+    """Production mode refused a bundle: some protocols lack an approval of their content.
+
+    Attributes:
+        problems: one line per refused protocol: its id and version, and why (no approval,
+            changes requested, or the places whose content differs from what was approved).
+    """
+
+    def __init__(self, problems: Sequence[str]) -> None:
+        self.problems = list(problems)
+        listing = "\n".join(f"  - {problem}" for problem in self.problems)
+        super().__init__(
+            f"{len(self.problems)} protocol(s) not approved for production use:\n{listing}"
+        )

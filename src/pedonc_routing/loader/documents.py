@@ -37,7 +37,7 @@ kind: protocl
 ```
 
 ```
-demo.yaml:1:7: S002 error: unknown document kind 'protocl' (one of: vocabulary, care_catalogue, protocol, facility_registry, catchments, referral_links); did you mean 'protocol'?
+demo.yaml:1:7: S002 error: unknown document kind 'protocl' (one of: vocabulary, care_catalogue, protocol, facility_registry, catchments, referral_links, routing_rules, approvals); did you mean 'protocol'?
 ```
 
 Fix: use one of the listed kinds.
@@ -58,6 +58,7 @@ from pedonc_routing.loader.yaml_reader import LoadedDocument, read_file_bytes, r
 from pedonc_routing.model.conditions import CONDITION_TAGS
 from pedonc_routing.model.documents import (
     DOCUMENT_KINDS,
+    Approvals,
     CareCatalogue,
     Catchments,
     Document,
@@ -98,6 +99,7 @@ class DocumentSet:
     catchments: list[Sourced[Catchments]] = field(default_factory=list)
     links: list[Sourced[ReferralLinks]] = field(default_factory=list)
     routing_rules: list[Sourced[RoutingRules]] = field(default_factory=list)
+    approvals: list[Sourced[Approvals]] = field(default_factory=list)
     issues: list[Issue] = field(default_factory=list)
     content_hash: str = ""
 
@@ -114,6 +116,8 @@ class DocumentSet:
             self.catchments.append(Sourced(document, source_map))
         elif isinstance(document, ReferralLinks):
             self.links.append(Sourced(document, source_map))
+        elif isinstance(document, Approvals):
+            self.approvals.append(Sourced(document, source_map))
         else:
             self.routing_rules.append(Sourced(document, source_map))
 

@@ -304,6 +304,37 @@ class RoutingRules(Frozen):
         return order
 
 
+# --- clinical governance ----------------------------------------------------------------
+
+ApprovalDecision = Literal["approved", "changes_requested"]
+
+
+class Approval(Frozen):
+    """One decision of a clinical governance body on one version of one protocol.
+
+    ``content_hash`` binds the decision to the protocol's content (see
+    :mod:`pedonc_routing.governance`); ``parts`` holds a hash per step and per top-level key,
+    so a later edit can be named by place. People are named by body and role only; an
+    approval never names a patient."""
+
+    protocol: Identifier
+    version: StrictStr
+    content_hash: Annotated[StrictStr, Field(pattern=r"^sha256:[0-9a-f]{64}$")]
+    parts: dict[StrictStr, Annotated[StrictStr, Field(pattern=r"^[0-9a-f]{16}$")]]
+    date: Annotated[StrictStr, Field(pattern=r"^\d{4}-\d{2}-\d{2}$")]
+    body: StrictStr = Field(min_length=1, max_length=200)
+    role: StrictStr = Field(min_length=1, max_length=200)
+    decision: ApprovalDecision
+    note: StrictStr | None = Field(default=None, max_length=2000)
+
+
+class Approvals(Frozen):
+    """The approvals file beside the protocols (``approvals.yaml``): newest last."""
+
+    kind: Literal["approvals"]
+    approvals: list[Approval] = Field(default_factory=list)
+
+
 Document = (
     Vocabulary
     | CareCatalogue
@@ -312,6 +343,7 @@ Document = (
     | Catchments
     | ReferralLinks
     | RoutingRules
+    | Approvals
 )
 
 #: The model for each ``kind:`` value.
@@ -323,4 +355,5 @@ DOCUMENT_KINDS: dict[str, type[Document]] = {
     "catchments": Catchments,
     "referral_links": ReferralLinks,
     "routing_rules": RoutingRules,
+    "approvals": Approvals,
 }
