@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import re
 import subprocess
 import sys
@@ -45,6 +46,8 @@ def _instructions(rounds: int, engine: str) -> tuple[int, int]:
                 sys.executable, __file__, "--child", str(rounds), "--engine", engine,
             ],
             capture_output=True, text=True, check=True,
+            # A fixed hash seed: set and dict orders (and so the work) repeat run to run.
+            env={**os.environ, "PYTHONHASHSEED": "0"},
         )  # fmt: skip
         totals = re.search(r"^summary: (\d+)", out.read_text(), re.M)
         assert totals is not None, run.stderr[-2000:]
