@@ -12,32 +12,11 @@ import re
 from types import ModuleType
 
 from pedonc_routing.loader import documents, yaml_reader
-from pedonc_routing.validation import (
-    capable_facilities,
-    facilities,
-    graph,
-    guard_types,
-    guards,
-    hygiene,
-    limits,
-    references,
-    shape,
-)
+from pedonc_routing.validation.checks import CHECKS
 
-#: The modules whose docstrings document check codes.
-MODULES: tuple[ModuleType, ...] = (
-    yaml_reader,
-    documents,
-    shape,
-    references,
-    guard_types,
-    hygiene,
-    graph,
-    limits,
-    guards,
-    facilities,
-    capable_facilities,
-)
+#: The modules whose docstrings document codes: the loader's (codes reported while reading
+#: and modelling each file), then the registry's checks in the order they run.
+MODULES: tuple[ModuleType, ...] = (yaml_reader, documents, *CHECKS)
 
 FAMILIES: dict[str, tuple[str, str]] = {
     "Y": (

@@ -71,17 +71,21 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from pedonc_routing.issues import Issue
-from pedonc_routing.loader.documents import DocumentSet
-from pedonc_routing.model.documents import (
-    CareCatalogue,
-)
 from pedonc_routing.source import LogicalPath
 from pedonc_routing.suggestions import with_hint
-from pedonc_routing.vocabulary.inputs import kz_region_codes
+from pedonc_routing.validation.context import CheckContext, Gate
+
+CODES = ("R005", "R006", "F002")
+GATE = Gate.ALWAYS
 
 
-def facility_issues(documents: DocumentSet, care: CareCatalogue | None) -> Iterator[Issue]:
-    regions = kz_region_codes()
+def check(context: CheckContext) -> Iterator[Issue]:
+    """The registry, catchments and links: ids unique, regions and names known.
+
+    Also reports the registry's unknown capabilities and specialists and its repeated ids
+    (``R003``, ``R004``, ``R009``, documented in :mod:`.references`).
+    """
+    documents, care, regions = context.documents, context.care, context.regions
     facility_ids: dict[str, str] = {}
     for sourced in documents.registries:
         for index, facility in enumerate(sourced.model.facilities):

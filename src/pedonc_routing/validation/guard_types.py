@@ -131,8 +131,12 @@ from pedonc_routing.model.documents import (
 )
 from pedonc_routing.source import LogicalPath, SourceMap
 from pedonc_routing.suggestions import with_hint
+from pedonc_routing.validation.context import CheckContext, Gate
 from pedonc_routing.vocabulary.codes import CodeFormatError, icd10_pattern, morphology_pattern
 from pedonc_routing.vocabulary.inputs import FactSchema, InputSpec
+
+CODES = ("T001", "T002", "T003", "T004", "T005", "T006")
+GATE = Gate.ALWAYS
 
 _TYPE_OPERATORS: dict[str, frozenset[str]] = {
     "number": frozenset(
@@ -149,7 +153,13 @@ _TYPE_OPERATORS: dict[str, frozenset[str]] = {
 }
 
 
-def protocol_type_issues(sourced: Sourced[Protocol], schema: FactSchema) -> Iterator[Issue]:
+def check(context: CheckContext) -> Iterator[Issue]:
+    """Every condition of every protocol: inputs declared, operators and constants fit."""
+    for sourced in context.protocols:
+        yield from _protocol_type_issues(sourced, context.schema)
+
+
+def _protocol_type_issues(sourced: Sourced[Protocol], schema: FactSchema) -> Iterator[Issue]:
     """Every condition of a protocol: inputs declared, operators and constants fit types."""
     protocol, source_map = sourced.model, sourced.source_map
     declared = set(protocol.inputs)

@@ -143,10 +143,29 @@ from pedonc_routing.model.documents import (
 )
 from pedonc_routing.source import LogicalPath, SourceMap
 from pedonc_routing.suggestions import with_hint
+from pedonc_routing.validation.context import CheckContext, Gate
 from pedonc_routing.vocabulary.inputs import BUILTIN_INPUTS, FactSchema
 
+CODES = ("R001", "R002", "R003", "R004", "R007", "R008", "R009")
+GATE = Gate.ALWAYS
 
-def vocabulary_issues(documents: DocumentSet) -> Iterator[Issue]:
+
+def check(context: CheckContext) -> Iterator[Issue]:
+    """The vocabulary's own names, then each protocol's: ids unique, every name known."""
+    yield from _vocabulary_issues(context.documents)
+    for duplicate in context.duplicates:
+        yield Issue.at(
+            duplicate.sourced.source_map.span(("id",)),
+            "R009",
+            f"protocol id {duplicate.sourced.model.id!r} is also defined in {duplicate.first.file}",
+        )
+    for sourced in context.protocols:
+        yield from _protocol_reference_issues(
+            sourced, context.schema, context.care, context.steps_of
+        )
+
+
+def _vocabulary_issues(documents: DocumentSet) -> Iterator[Issue]:
     """Vocabulary files merge: a name defined twice, or a formula over an unknown,
     non-numeric or derived input, is an error."""
     first_file: dict[str, str] = {}
@@ -189,7 +208,7 @@ def vocabulary_issues(documents: DocumentSet) -> Iterator[Issue]:
                     )
 
 
-def protocol_reference_issues(
+def _protocol_reference_issues(
     sourced: Sourced[Protocol],
     schema: FactSchema,
     care: CareCatalogue | None,
