@@ -162,16 +162,25 @@ $ pedonc-routing validate /tmp/mini
 _SECTION = re.compile(r"^### ([A-Z]\d{3}) ", re.MULTILINE)
 
 
+def module_sections(module: ModuleType) -> dict[str, str]:
+    """The codes a module's docstring documents, each with its markdown section."""
+    text = module.__doc__ or ""
+    starts = [match.start() for match in _SECTION.finditer(text)]
+    found: dict[str, str] = {}
+    for begin, end in zip(starts, [*starts[1:], len(text)], strict=True):
+        section = text[begin:end].strip() + "\n"
+        found[section[4:8]] = section
+    return found
+
+
 def sections() -> dict[str, str]:
     """Every documented code and its markdown section."""
-    found: dict[str, str] = {}
-    for module in MODULES:
-        text = module.__doc__ or ""
-        starts = [match.start() for match in _SECTION.finditer(text)]
-        for begin, end in zip(starts, [*starts[1:], len(text)], strict=True):
-            section = text[begin:end].strip() + "\n"
-            found[section[4:8]] = section
-    return found
+    return {code: text for module in MODULES for code, text in module_sections(module).items()}
+
+
+def owners(code: str) -> list[ModuleType]:
+    """The modules that document ``code`` (exactly one, for a code the validator reports)."""
+    return [module for module in MODULES if code in module_sections(module)]
 
 
 def render() -> str:

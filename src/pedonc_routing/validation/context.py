@@ -9,14 +9,16 @@ from __future__ import annotations
 
 import dataclasses
 import enum
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
 
 from pedonc_routing.compiler.pathway import PathwayGraph
 from pedonc_routing.loader.documents import DocumentSet, Sourced
+from pedonc_routing.model.conditions import Condition
 from pedonc_routing.model.documents import CareCatalogue, Protocol
 from pedonc_routing.routing.network import FacilityNetwork
+from pedonc_routing.source import LogicalPath, SourceSpan
 from pedonc_routing.vocabulary.inputs import FactSchema, kz_region_codes
 
 
@@ -118,6 +120,14 @@ class CheckContext:
         """The ISO 3166-2:KZ region codes."""
         return kz_region_codes()
 
+    def formula_terms(self) -> Iterator[tuple[str, SourceSpan]]:
+        """The input each term of each vocabulary formula names, and where."""
+        for sourced in self.documents.vocabularies:
+            for name, item in sourced.model.inputs.items():
+                for index, term in enumerate(item.formula.sum if item.formula else ()):
+                    path = ("inputs", name, "formula", "sum", index, "input")
+                    yield term.input, sourced.source_map.span(path)
+
     def pathway(self, sourced: Sourced[Protocol]) -> PathwayGraph | None:
         """The protocol's pathway graph, or None when its entry is not a step (``R001``)."""
         protocol = sourced.model
@@ -129,3 +139,17 @@ class CheckContext:
                 else None
             )
         return pathways[protocol.id]
+
+
+def conditions_of(protocol: Protocol) -> Iterator[tuple[Condition, LogicalPath]]:
+    """Every condition of a protocol (applies_to, transitions, follow-ups, overrides)."""
+    if protocol.applies_to is not None:
+        yield protocol.applies_to, ("applies_to",)
+    for step_id, step in protocol.steps.items():
+        for index, transition in enumerate(step.next):
+            yield transition.when, ("steps", step_id, "next", index, "when")
+        for index, follow_up in enumerate(step.follow_ups):
+            if follow_up.when is not None:
+                yield follow_up.when, ("steps", step_id, "follow_ups", index, "when")
+    for index, override in enumerate(protocol.overrides):
+        yield override.when, ("overrides", index, "when")
