@@ -20,7 +20,7 @@ import yaml
 import pedonc_routing as pr
 from conftest import write_bundle
 from pedonc_routing.loader.documents import read_documents
-from pedonc_routing.validation import checks_doc, facilities, references
+from pedonc_routing.validation import checks_doc
 from pedonc_routing.validation.checks import run_checks
 
 CASES = Path(__file__).resolve().parent / "cases"
@@ -28,11 +28,6 @@ CASE_NAMES = sorted(path.name for path in CASES.iterdir() if path.is_dir())
 
 #: Every code the corpus must exercise at least once: every code docs/checks.md documents.
 REQUIRED_CODES = set(checks_doc.sections())
-
-#: Codes a check reports on behalf of the module that documents them: the registry's
-#: unknown capabilities and specialists and its repeated ids are reference errors (R003,
-#: R004, R009, documented in :mod:`.references`), found where the facilities are read.
-REPORTED_FOR_OWNER = {facilities: {"R003", "R004", "R009"}}
 
 
 def load_expected(case: str) -> list[dict[str, Any]]:
@@ -86,7 +81,7 @@ def test_case(case: str, tmp_path: Path) -> None:
 @pytest.mark.parametrize("case", CASE_NAMES)
 def test_each_code_comes_from_its_one_module(case: str, tmp_path: Path) -> None:
     """Every code reported belongs to exactly one module, and the check that reports it is
-    that module (or reports it for the owner: REPORTED_FOR_OWNER)."""
+    that module (or declares it reports it for the owner: ``ALSO_REPORTS``)."""
     documents = read_documents([write_bundle(tmp_path / case, case_files(case))])
     for issue in documents.issues:
         assert [m.__name__ for m in checks_doc.owners(issue.code)] in (
@@ -95,8 +90,9 @@ def test_each_code_comes_from_its_one_module(case: str, tmp_path: Path) -> None:
         ), str(issue)
     for module, issue in run_checks(documents):
         own = issue.code in module.CODES
-        assert own or issue.code in REPORTED_FOR_OWNER.get(module, ()), (module, str(issue))
-        assert checks_doc.owners(issue.code) == [module if own else references], str(issue)
+        assert own or issue.code in getattr(module, "ALSO_REPORTS", ()), (module, str(issue))
+        assert len(checks_doc.owners(issue.code)) == 1, str(issue)
+        assert own or checks_doc.owners(issue.code) != [module], str(issue)
 
 
 @pytest.mark.parametrize(

@@ -39,6 +39,14 @@ def test_no_code_belongs_to_two_modules() -> None:
     assert len(counts) == 43  # Y001-Y008, S001-S003, R001-R009, T, G, C, F, E
 
 
+def test_codes_reported_for_another_check_are_that_checks() -> None:
+    counts = declared_codes()
+    for module in CHECKS:
+        for code in getattr(module, "ALSO_REPORTS", ()):
+            assert code not in module.CODES
+            assert counts[code] == 1, code
+
+
 def test_each_check_declares_what_its_docstring_documents() -> None:
     for module in CHECKS:
         assert list(module.CODES) == list(checks_doc.module_sections(module)), module.__name__

@@ -5,6 +5,8 @@ Each check is a module (like a yamllint rule) with
 - ``CODES``: the codes it documents, one ``### CODE severity: title`` section each in its
   docstring (meaning, a FAIL example with the validator's real output, and the fix),
   rendered into docs/checks.md by :mod:`.checks_doc`;
+- ``ALSO_REPORTS`` (rare): codes documented by another check that it reports for its own
+  documents;
 - ``GATE``: when it runs, given the errors the checks before it found (:class:`.Gate`);
 - ``check(context)``: yields its issues from the shared :class:`.CheckContext`.
 

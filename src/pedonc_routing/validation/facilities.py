@@ -76,15 +76,14 @@ from pedonc_routing.suggestions import with_hint
 from pedonc_routing.validation.context import CheckContext, Gate
 
 CODES = ("R005", "R006", "F002")
+#: Reference codes documented in :mod:`.references` that this check reports for the
+#: facility documents: the registry's unknown capabilities and specialists, repeated ids.
+ALSO_REPORTS = ("R003", "R004", "R009")
 GATE = Gate.ALWAYS
 
 
 def check(context: CheckContext) -> Iterator[Issue]:
-    """The registry, catchments and links: ids unique, regions and names known.
-
-    Also reports the registry's unknown capabilities and specialists and its repeated ids
-    (``R003``, ``R004``, ``R009``, documented in :mod:`.references`).
-    """
+    """The registry, catchments and links: ids unique, regions and names known."""
     documents, care, regions = context.documents, context.care, context.regions
     facility_ids: dict[str, str] = {}
     for sourced in documents.registries:
