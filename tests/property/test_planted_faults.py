@@ -39,6 +39,7 @@ import pedonc_routing as pr
 from conftest import write_bundle
 from pedonc_routing.engine.reference import evaluate
 from pedonc_routing.model.conditions import Condition
+from pedonc_routing.validation import checks_doc
 from pedonc_routing.vocabulary.inputs import kz_region_codes
 
 CONDITION: TypeAdapter[Condition] = TypeAdapter(Condition)
@@ -254,6 +255,7 @@ def check_planted(base: Json, draw: Draw, plant: Callable[[Json, Draw], Planted]
     assert [(i.file.rsplit("/", 1)[-1], i.code, i.severity, i.line, i.column) for i in issues] == [
         ("protocol.yaml", planted.code, planted.severity, line, column)
     ], "\n".join(str(issue) for issue in issues)
+    assert len(checks_doc.owners(planted.code)) == 1  # one module declares each code
     return issues[0]
 
 

@@ -32,25 +32,21 @@ PASS: require only what the regional children's hospitals offer for the first ho
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 
 from pedonc_routing.issues import Issue
-from pedonc_routing.loader.documents import DocumentSet, Sourced
-from pedonc_routing.model.documents import (
-    Protocol,
-)
-from pedonc_routing.routing.network import FacilityNetwork, Need
+from pedonc_routing.routing.network import Need
+from pedonc_routing.validation.context import CheckContext, Gate
+
+CODES = ("F001", "F003")
+GATE = Gate.CLEAN_SO_FAR
 
 
-def routing_issues(
-    documents: DocumentSet, protocols: Mapping[str, Sourced[Protocol]]
-) -> Iterator[Issue]:
-    facilities = [
-        (facility, "") for sourced in documents.registries for facility in sourced.model.facilities
-    ]
-    network = FacilityNetwork(facilities, [], [])
+def check(context: CheckContext) -> Iterator[Issue]:
+    """Some facility can provide each step; for emergencies, one in every region."""
+    network, documents = context.network, context.documents
     regions = sorted({c.region for s in documents.catchments for c in s.model.catchments})
-    for sourced in protocols.values():
+    for sourced in context.protocols:
         for step_id, step in sourced.model.steps.items():
             if step.passthrough:
                 continue  # decided at once: no care is given there

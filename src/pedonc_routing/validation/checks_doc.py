@@ -12,32 +12,11 @@ import re
 from types import ModuleType
 
 from pedonc_routing.loader import documents, yaml_reader
-from pedonc_routing.validation import (
-    capable_facilities,
-    facilities,
-    graph,
-    guard_types,
-    guards,
-    hygiene,
-    limits,
-    references,
-    shape,
-)
+from pedonc_routing.validation.checks import CHECKS
 
-#: The modules whose docstrings document check codes.
-MODULES: tuple[ModuleType, ...] = (
-    yaml_reader,
-    documents,
-    shape,
-    references,
-    guard_types,
-    hygiene,
-    graph,
-    limits,
-    guards,
-    facilities,
-    capable_facilities,
-)
+#: The modules whose docstrings document codes: the loader's (codes reported while reading
+#: and modelling each file), then the registry's checks in the order they run.
+MODULES: tuple[ModuleType, ...] = (yaml_reader, documents, *CHECKS)
 
 FAMILIES: dict[str, tuple[str, str]] = {
     "Y": (
@@ -81,9 +60,7 @@ Codes are stable. The first letter gives the family:
 | `F` | facilities | F001-F003 |
 | `E` | engine limits | E001 |
 
-Some checks wait for earlier ones. A file that cannot be read (`Y`) or modelled (`S001`,
-`S002`) is left out of the later checks. `F001` and `F003` run only when there is no other error; the guard analysis (`G004`-`G009`) runs on a protocol only when it has no error, and `G007` only when the bundle has none.
-
+{order}
 ## The test bundle
 
 Every example below starts from this small valid bundle, changes one thing, and shows the
@@ -183,22 +160,51 @@ $ pedonc-routing validate /tmp/mini
 _SECTION = re.compile(r"^### ([A-Z]\d{3}) ", re.MULTILINE)
 
 
+def module_sections(module: ModuleType) -> dict[str, str]:
+    """The codes a module's docstring documents, each with its markdown section."""
+    text = module.__doc__ or ""
+    starts = [match.start() for match in _SECTION.finditer(text)]
+    found: dict[str, str] = {}
+    for begin, end in zip(starts, [*starts[1:], len(text)], strict=True):
+        section = text[begin:end].strip() + "\n"
+        found[section[4:8]] = section
+    return found
+
+
 def sections() -> dict[str, str]:
     """Every documented code and its markdown section."""
-    found: dict[str, str] = {}
-    for module in MODULES:
-        text = module.__doc__ or ""
-        starts = [match.start() for match in _SECTION.finditer(text)]
-        for begin, end in zip(starts, [*starts[1:], len(text)], strict=True):
-            section = text[begin:end].strip() + "\n"
-            found[section[4:8]] = section
-    return found
+    return {code: text for module in MODULES for code, text in module_sections(module).items()}
+
+
+def owners(code: str) -> list[ModuleType]:
+    """The modules that document ``code`` (exactly one, for a code the validator reports)."""
+    return [module for module in MODULES if code in module_sections(module)]
+
+
+def run_order() -> str:
+    """The paragraph and table of the order the checks run in, and what each waits for."""
+    rows = []
+    for position, module in enumerate(CHECKS, start=1):
+        codes = ", ".join(f"`{code}`" for code in module.CODES)
+        also = getattr(module, "ALSO_REPORTS", ())
+        if also:
+            codes += f" (and {', '.join(f'`{code}`' for code in also)} in its documents)"
+        name = module.__name__.rsplit(".", 1)[1]
+        rows.append(f"| {position} | `{name}` | {codes} | {module.GATE.value} |")
+    return (
+        "A file that cannot be read (`Y`) or modelled (`S001`, `S002`) is left out of the\n"
+        "later checks. The others run in this order, and some wait for the ones before them\n"
+        "(a protocol's guards are analysed only once its names and types are right):\n\n"
+        "| order | check (`validation/`) | codes | runs |\n|---|---|---|---|\n"
+        + "\n".join(rows)
+        + "\n"
+    )
 
 
 def render() -> str:
     """The whole checks page."""
     by_code = sections()
-    parts = [INTRO.rstrip() + "\n"]
+    parts = [INTRO.replace("{order}", run_order()).rstrip() + "\n"]
     for letter, (name, lead) in FAMILIES.items():
         parts.append(f"## {letter}: {name}\n")
         if lead:

@@ -71,17 +71,20 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from pedonc_routing.issues import Issue
-from pedonc_routing.loader.documents import DocumentSet
-from pedonc_routing.model.documents import (
-    CareCatalogue,
-)
 from pedonc_routing.source import LogicalPath
 from pedonc_routing.suggestions import with_hint
-from pedonc_routing.vocabulary.inputs import kz_region_codes
+from pedonc_routing.validation.context import CheckContext, Gate
+
+CODES = ("R005", "R006", "F002")
+#: Reference codes documented in :mod:`.references` that this check reports for the
+#: facility documents: the registry's unknown capabilities and specialists, repeated ids.
+ALSO_REPORTS = ("R003", "R004", "R009")
+GATE = Gate.ALWAYS
 
 
-def facility_issues(documents: DocumentSet, care: CareCatalogue | None) -> Iterator[Issue]:
-    regions = kz_region_codes()
+def check(context: CheckContext) -> Iterator[Issue]:
+    """The registry, catchments and links: ids unique, regions and names known."""
+    documents, care, regions = context.documents, context.care, context.regions
     facility_ids: dict[str, str] = {}
     for sourced in documents.registries:
         for index, facility in enumerate(sourced.model.facilities):

@@ -97,13 +97,22 @@ from pedonc_routing.model.documents import (
     Protocol,
 )
 from pedonc_routing.source import SourceMap
+from pedonc_routing.validation.context import CheckContext, Gate
+
+CODES = ("G001", "G002", "G003", "G010")
+GATE = Gate.ALWAYS
 
 
-def graph_issues(sourced: Sourced[Protocol]) -> Iterator[Issue]:
+def check(context: CheckContext) -> Iterator[Issue]:
     """Reachability, dead ends, passthrough cycles and cycles with no exit."""
+    for sourced in context.protocols:
+        graph = context.pathway(sourced)
+        if graph is not None:
+            yield from _graph_issues(sourced, graph)
+
+
+def _graph_issues(sourced: Sourced[Protocol], graph: PathwayGraph) -> Iterator[Issue]:
     protocol, source_map = sourced.model, sourced.source_map
-    if protocol.entry not in protocol.steps:
-        return
     for step_id, step in protocol.steps.items():
         if not step.next and step.otherwise is None and step.kind not in ENDING_KINDS:
             yield Issue.at(
@@ -112,7 +121,6 @@ def graph_issues(sourced: Sourced[Protocol]) -> Iterator[Issue]:
                 f"step {step_id!r} ({step.kind}) has no way out; only "
                 f"{', '.join(sorted(ENDING_KINDS))} steps may end a pathway",
             )
-    graph = PathwayGraph(protocol, source_map)
     for step_id in graph.unreachable():
         yield Issue.at(
             source_map.key_span(("steps", step_id)),

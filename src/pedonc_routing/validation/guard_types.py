@@ -131,9 +131,14 @@ from pedonc_routing.model.documents import (
 )
 from pedonc_routing.source import LogicalPath, SourceMap
 from pedonc_routing.suggestions import with_hint
+from pedonc_routing.validation.context import CheckContext, Gate, conditions_of
 from pedonc_routing.vocabulary.codes import CodeFormatError, icd10_pattern, morphology_pattern
 from pedonc_routing.vocabulary.inputs import FactSchema, InputSpec
 
+CODES = ("T001", "T002", "T003", "T004", "T005", "T006")
+GATE = Gate.ALWAYS
+
+_NUMERIC = ("number", "integer")
 _TYPE_OPERATORS: dict[str, frozenset[str]] = {
     "number": frozenset(
         {"eq", "ne", "lt", "lte", "gt", "gte", "in", "between", "present", "absent"}
@@ -149,22 +154,28 @@ _TYPE_OPERATORS: dict[str, frozenset[str]] = {
 }
 
 
-def protocol_type_issues(sourced: Sourced[Protocol], schema: FactSchema) -> Iterator[Issue]:
+def check(context: CheckContext) -> Iterator[Issue]:
+    """Every condition of every protocol: inputs declared, operators and constants fit."""
+    schema = context.schema
+    # Unknown inputs, in formulas as in conditions, are R002 (:mod:`.references`).
+    for name, where in context.formula_terms():
+        spec = schema.inputs.get(name)
+        if spec is not None and not spec.builtin and (spec.type not in _NUMERIC or spec.terms):
+            yield Issue.at(
+                where,
+                "T001",
+                f"formula term {name!r} must be a number or integer input "
+                "that is not itself derived",
+            )
+    for sourced in context.protocols:
+        yield from _protocol_type_issues(sourced, schema)
+
+
+def _protocol_type_issues(sourced: Sourced[Protocol], schema: FactSchema) -> Iterator[Issue]:
     """Every condition of a protocol: inputs declared, operators and constants fit types."""
     protocol, source_map = sourced.model, sourced.source_map
     declared = set(protocol.inputs)
-    conditions: list[tuple[Condition, LogicalPath]] = []
-    if protocol.applies_to is not None:
-        conditions.append((protocol.applies_to, ("applies_to",)))
-    for step_id, step in protocol.steps.items():
-        for index, transition in enumerate(step.next):
-            conditions.append((transition.when, ("steps", step_id, "next", index, "when")))
-        for index, follow_up in enumerate(step.follow_ups):
-            if follow_up.when is not None:
-                conditions.append((follow_up.when, ("steps", step_id, "follow_ups", index, "when")))
-    for index, override in enumerate(protocol.overrides):
-        conditions.append((override.when, ("overrides", index, "when")))
-    for condition, where in conditions:
+    for condition, where in conditions_of(protocol):
         yield from _condition_issues(condition, where, schema, declared, source_map)
 
 
@@ -179,14 +190,7 @@ def _condition_issues(
         where = source_map.span((*test_path, "input"))
         spec = schema.inputs.get(test.input)
         if spec is None:
-            yield Issue.at(
-                where,
-                "R002",
-                with_hint(
-                    f"input {test.input!r} is not in the vocabulary", test.input, schema.inputs
-                ),
-            )
-            continue
+            continue  # R002, in :mod:`.references`
         if not spec.builtin and test.input not in declared:
             yield Issue.at(
                 where,

@@ -1,4 +1,6 @@
-r"""Checks of the guards of one step, by symbolic analysis (see :mod:`.boxes`).
+r"""Checks of the guards of each step, by symbolic analysis (see :mod:`.boxes`).
+
+Whether two protocols apply to the same child (``G007``) is in :mod:`.protocol_overlaps`.
 
 Every counterexample is a patient snippet (``Issue.example``) in the shape of the patient
 state, with each input the guards read; the analysis assumes every input present (a missing
@@ -68,20 +70,6 @@ protocol.yaml:12:3: G006 warning: no transition of step 'start' holds, and it ha
 
 PASS: `lt: 50` in the second transition, or an `otherwise`.
 
-### G007 warning: protocols overlap
-
-Two protocols' `applies_to` hold for the same child; the first in file order is chosen.
-Non-overlapping `applies_to` is also what lets routing choose a protocol whose guard is
-true while another is unknown for lack of data.
-
-FAIL: `other.yaml` applies to `C91`, `protocol.yaml` to `C91.0`.
-
-```
-protocol.yaml:9:1: G007 warning: protocols 'other' (other.yaml:9:1) and 'mini' both apply to this child; 'other' is chosen (file order): {diagnosis: {icd10: C91.0}}
-```
-
-PASS: narrow one of them (`icd10_in: ["C91.1-C91.9"]`).
-
 ### G008 warning: guards too complex to analyse
 
 A step whose guards expand to more than 20,000 boxes in the symbolic analysis: the overlap,
@@ -128,19 +116,30 @@ from pedonc_routing.validation.boxes import (
     intersect_boxes,
     point_in,
 )
+from pedonc_routing.validation.context import CheckContext, Gate
 from pedonc_routing.vocabulary.inputs import InputSpec
+
+CODES = ("G004", "G005", "G006", "G008", "G009")
+# The analysis reads inputs and constants: only worth it once the protocol has no error.
+GATE = Gate.CLEAN_PROTOCOL
 
 BoxList = list[dict[str, IntervalSet]]
 
 
 @dataclass(frozen=True)
-class _Guarded:
+class Guarded:
     """A guard to analyse: what it belongs to and where it is."""
 
     label: str
     priority: int
     condition: Condition
     span: SourceSpan
+
+
+def check(context: CheckContext) -> Iterator[Issue]:
+    """G004, G005, G006, G008 and G009 on every protocol."""
+    for sourced in context.protocols:
+        yield from step_guard_issues(sourced, context.schema.inputs)
 
 
 def step_guard_issues(
@@ -150,7 +149,7 @@ def step_guard_issues(
     protocol, source_map = sourced.model, sourced.source_map
     for step_id, step in protocol.steps.items():
         guards = [
-            _Guarded(
+            Guarded(
                 transition.id,
                 transition.priority,
                 transition.when,
@@ -165,44 +164,18 @@ def step_guard_issues(
             if follow_up.when is not None:
                 where = source_map.span(("steps", step_id, "follow_ups", index))
                 yield from _never_true(
-                    [_Guarded(follow_up.id, 0, follow_up.when, where)], inputs, "follow-up"
+                    [Guarded(follow_up.id, 0, follow_up.when, where)], inputs, "follow-up"
                 )
     overrides = [
-        _Guarded(o.id, o.priority, o.when, source_map.span(("overrides", index)))
+        Guarded(o.id, o.priority, o.when, source_map.span(("overrides", index)))
         for index, o in enumerate(protocol.overrides)
     ]
     yield from _never_true(overrides, inputs, "override")
 
 
-def applies_to_issues(
-    protocols: Sequence[Sourced[Protocol]], inputs: Mapping[str, InputSpec]
-) -> Iterator[Issue]:
-    """G007: two protocols that apply to the same child."""
-    selected = [
-        _Guarded(s.model.id, 0, s.model.applies_to, s.source_map.key_span(("applies_to",)))
-        for s in protocols
-        if s.model.applies_to is not None
-    ]
-    space = Space(inputs, [g.condition for g in selected])
-    try:
-        boxes = [space.boxes(guard.condition) for guard in selected]
-    except TooComplex:
-        return
-    for first, second, box in _overlapping_pairs(selected, boxes, space):
-        yield Issue.at(
-            second.span,
-            "G007",
-            f"protocols {first.label!r} ({first.span}) and {second.label!r} both apply to "
-            f"this child; {first.label!r} is chosen (file order): "
-            f"{_brief(space.patient_of(point_in(box, space.dimensions)))}",
-            "warning",
-            example=space.patient_of(point_in(box, space.dimensions)),
-        )
-
-
 def _analyse_step(
     step_id: str,
-    guards: Sequence[_Guarded],
+    guards: Sequence[Guarded],
     needs_cover: bool,
     inputs: Mapping[str, InputSpec],
     step_span: SourceSpan,
@@ -223,14 +196,14 @@ def _analyse_step(
     for guard, guard_boxes in zip(guards, boxes, strict=True):
         if not guard_boxes:
             yield _never_issue(guard, "transition")
-    for first, second, box in _overlapping_pairs(guards, boxes, space):
+    for first, second, box in overlapping_pairs(guards, boxes, space):
         patient = space.patient_of(point_in(box, space.dimensions))
         yield Issue.at(
             second.span,
             "G004",
             f"transitions {first.label!r} (line {first.span.line}) and {second.label!r} "
             f"(line {second.span.line}) of step {step_id!r} both hold at priority "
-            f"{first.priority} for this patient: {_brief(patient)}",
+            f"{first.priority} for this patient: {brief(patient)}",
             "warning",
             example=patient,
         )
@@ -246,21 +219,19 @@ def _analyse_step(
                 step_span,
                 "G006",
                 f"no transition of step {step_id!r} holds, and it has no `otherwise`, "
-                f"for this patient: {_brief(patient)}",
+                f"for this patient: {brief(patient)}",
                 "warning",
                 example=patient,
             )
 
 
-def _shadowed(
-    guards: Sequence[_Guarded], boxes: Sequence[BoxList], space: Space
-) -> Iterator[Issue]:
+def _shadowed(guards: Sequence[Guarded], boxes: Sequence[BoxList], space: Space) -> Iterator[Issue]:
     """G009: a transition that some patient satisfies, but every such patient is taken by a
     transition ranked before it (higher priority, or equal priority earlier in the file)."""
     ranked = sorted(range(len(guards)), key=lambda i: -guards[i].priority)  # stable: file order
     rank = {index: position for position, index in enumerate(ranked)}
     earlier: dict[int, set[int]] = {index: set() for index in range(len(guards))}
-    for first, second, _ in _overlapping_pairs(guards, boxes, space, any_priority=True):
+    for first, second, _ in overlapping_pairs(guards, boxes, space, any_priority=True):
         a, b = guards.index(first), guards.index(second)
         before, after = (a, b) if rank[a] < rank[b] else (b, a)
         earlier[after].add(before)
@@ -288,7 +259,7 @@ def _shadowed(
 
 
 def _never_true(
-    guards: Sequence[_Guarded], inputs: Mapping[str, InputSpec], what: str
+    guards: Sequence[Guarded], inputs: Mapping[str, InputSpec], what: str
 ) -> Iterator[Issue]:
     for guard in guards:
         space = Space(inputs, [guard.condition])
@@ -299,7 +270,7 @@ def _never_true(
             continue
 
 
-def _never_issue(guard: _Guarded, what: str) -> Issue:
+def _never_issue(guard: Guarded, what: str) -> Issue:
     return Issue.at(
         guard.span,
         "G005",
@@ -309,13 +280,13 @@ def _never_issue(guard: _Guarded, what: str) -> Issue:
     )
 
 
-def _overlapping_pairs(
-    guards: Sequence[_Guarded],
+def overlapping_pairs(
+    guards: Sequence[Guarded],
     boxes: Sequence[BoxList],
     space: Space,
     *,
     any_priority: bool = False,
-) -> Iterator[tuple[_Guarded, _Guarded, dict[str, IntervalSet]]]:
+) -> Iterator[tuple[Guarded, Guarded, dict[str, IntervalSet]]]:
     """Pairs of guards at equal priority with a common patient, each pair once.
 
     Boxes are swept along the dimension most boxes constrain: only boxes whose extents
@@ -368,7 +339,7 @@ def _sweep_order(
     )
 
 
-def _brief(patient: Mapping[str, object]) -> str:
+def brief(patient: Mapping[str, object]) -> str:
     """A one-line rendering of a patient snippet for the issue message."""
     parts = []
     for key, value in patient.items():

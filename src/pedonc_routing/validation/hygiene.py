@@ -60,9 +60,19 @@ from pedonc_routing.model.documents import (
     Protocol,
 )
 from pedonc_routing.source import LogicalPath, SourceMap
+from pedonc_routing.validation.context import CheckContext, Gate
+
+CODES = ("C001", "C002", "C003")
+GATE = Gate.ALWAYS
 
 
-def protocol_hygiene_issues(sourced: Sourced[Protocol]) -> Iterator[Issue]:
+def check(context: CheckContext) -> Iterator[Issue]:
+    """Every protocol's sources, languages and review."""
+    for sourced in context.protocols:
+        yield from _protocol_hygiene(sourced)
+
+
+def _protocol_hygiene(sourced: Sourced[Protocol]) -> Iterator[Issue]:
     """Sources cited, texts in every language, review recorded."""
     protocol, source_map = sourced.model, sourced.source_map
     if not protocol.sources:

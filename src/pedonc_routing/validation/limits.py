@@ -23,29 +23,31 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from pedonc_routing.compiler.pathway import PathwayGraph
 from pedonc_routing.issues import Issue
-from pedonc_routing.loader.documents import Sourced
-from pedonc_routing.model.documents import (
-    Protocol,
-)
+from pedonc_routing.validation.context import CheckContext, Gate
+
+CODES = ("E001",)
+GATE = Gate.ALWAYS
 
 #: Rules per protocol ruleset the durable engine accepts (2 per guard); see engine/durable.py.
 MAX_ENGINE_RULES = 1000
 
 
-def engine_limit_issues(sourced: Sourced[Protocol], interrupting: int) -> Iterator[Issue]:
-    """The engine size of the protocol's guard table: its own guards plus the
-    ``interrupting`` overrides of other protocols, which share its ruleset."""
-    protocol, source_map = sourced.model, sourced.source_map
-    if protocol.entry not in protocol.steps:
-        return
-    graph = PathwayGraph(protocol, source_map)
-    guards = len(graph.guards) + interrupting
-    rules = 2 * guards
-    if rules > MAX_ENGINE_RULES:
+def check(context: CheckContext) -> Iterator[Issue]:
+    """The engine size of each protocol's guard table: its own guards plus the overrides
+    of the other protocols, which share its ruleset."""
+    overrides = sum(len(sourced.model.overrides) for sourced in context.protocols)
+    for sourced in context.protocols:
+        graph = context.pathway(sourced)
+        if graph is None:
+            continue
+        interrupting = overrides - len(sourced.model.overrides)
+        guards = len(graph.guards) + interrupting
+        rules = 2 * guards
+        if rules <= MAX_ENGINE_RULES:
+            continue
         yield Issue.at(
-            source_map.span(("id",)),
+            sourced.source_map.span(("id",)),
             "E001",
             f"{guards} guards (overrides included) make {rules} engine rules, above the safe "
             f"{MAX_ENGINE_RULES} for durable-rules; split the protocol",

@@ -135,23 +135,43 @@ from collections.abc import Iterator, Mapping
 
 from pedonc_routing.compiler.pathway import RETURN, split_target
 from pedonc_routing.issues import Issue
-from pedonc_routing.loader.documents import DocumentSet, Sourced
+from pedonc_routing.loader.documents import Sourced
+from pedonc_routing.model.conditions import iter_tests_with_paths
 from pedonc_routing.model.documents import (
     CareCatalogue,
     Protocol,
     VocabularyInput,
 )
-from pedonc_routing.source import LogicalPath, SourceMap
+from pedonc_routing.source import LogicalPath, SourceMap, SourceSpan
 from pedonc_routing.suggestions import with_hint
+from pedonc_routing.validation.context import CheckContext, Gate, conditions_of
 from pedonc_routing.vocabulary.inputs import BUILTIN_INPUTS, FactSchema
 
+CODES = ("R001", "R002", "R003", "R004", "R007", "R008", "R009")
+GATE = Gate.ALWAYS
 
-def vocabulary_issues(documents: DocumentSet) -> Iterator[Issue]:
-    """Vocabulary files merge: a name defined twice, or a formula over an unknown,
-    non-numeric or derived input, is an error."""
+
+def check(context: CheckContext) -> Iterator[Issue]:
+    """The vocabulary's own names, then each protocol's: ids unique, every name known."""
+    yield from _vocabulary_issues(context)
+    for duplicate in context.duplicates:
+        yield Issue.at(
+            duplicate.sourced.source_map.span(("id",)),
+            "R009",
+            f"protocol id {duplicate.sourced.model.id!r} is also defined in {duplicate.first.file}",
+        )
+    for sourced in context.protocols:
+        yield from _protocol_reference_issues(
+            sourced, context.schema, context.care, context.steps_of
+        )
+
+
+def _vocabulary_issues(context: CheckContext) -> Iterator[Issue]:
+    """Vocabulary files merge: a name defined twice, or a formula over an unknown input, is
+    an error (a formula over a non-numeric or derived input is T001, in :mod:`.guard_types`)."""
     first_file: dict[str, str] = {}
     specs: dict[str, VocabularyInput] = {}
-    for sourced in documents.vocabularies:
+    for sourced in context.documents.vocabularies:
         for name, item in sourced.model.inputs.items():
             if name in first_file or name in BUILTIN_INPUTS:
                 where = "a built-in input" if name in BUILTIN_INPUTS else first_file[name]
@@ -163,33 +183,14 @@ def vocabulary_issues(documents: DocumentSet) -> Iterator[Issue]:
                 continue
             first_file[name] = sourced.file
             specs[name] = item
-    for sourced in documents.vocabularies:
-        for name, item in sourced.model.inputs.items():
-            if item.formula is None:
-                continue
-            for index, term in enumerate(item.formula.sum):
-                term_span = sourced.source_map.span(
-                    ("inputs", name, "formula", "sum", index, "input")
-                )
-                other = specs.get(term.input)
-                if other is None:
-                    yield Issue.at(
-                        term_span,
-                        "R002",
-                        with_hint(
-                            f"formula term {term.input!r} is not an input", term.input, specs
-                        ),
-                    )
-                elif other.type not in ("number", "integer") or other.formula is not None:
-                    yield Issue.at(
-                        term_span,
-                        "T001",
-                        f"formula term {term.input!r} must be a number or integer input "
-                        "that is not itself derived",
-                    )
+    for name, term_span in context.formula_terms():
+        if name not in specs:
+            yield Issue.at(
+                term_span, "R002", with_hint(f"formula term {name!r} is not an input", name, specs)
+            )
 
 
-def protocol_reference_issues(
+def _protocol_reference_issues(
     sourced: Sourced[Protocol],
     schema: FactSchema,
     care: CareCatalogue | None,
@@ -213,11 +214,11 @@ def protocol_reference_issues(
             if name in BUILTIN_INPUTS:
                 yield Issue.at(where, "R002", f"{name!r} is built in; do not list it", "warning")
             else:
-                yield Issue.at(
-                    where,
-                    "R002",
-                    with_hint(f"input {name!r} is not in the vocabulary", name, schema.inputs),
-                )
+                yield _unknown_input(name, where, schema)
+    for condition, condition_path in conditions_of(protocol):
+        for test, test_path in iter_tests_with_paths(condition, condition_path):
+            if test.input not in schema.inputs:
+                yield _unknown_input(test.input, source_map.span((*test_path, "input")), schema)
     for step_id, step in protocol.steps.items():
         path: LogicalPath = ("steps", step_id)
         if care is not None:
@@ -281,6 +282,12 @@ def protocol_reference_issues(
                     with_hint(f"unknown protocol {other!r}", other, steps_of),
                 )
         yield from _source_issue(override.source, source_ids, source_map, (*opath, "source"))
+
+
+def _unknown_input(name: str, where: SourceSpan, schema: FactSchema) -> Issue:
+    return Issue.at(
+        where, "R002", with_hint(f"input {name!r} is not in the vocabulary", name, schema.inputs)
+    )
 
 
 def _target_issues(

@@ -23,9 +23,15 @@ from typing import Any
 
 from pedonc_routing.issues import Issue
 from pedonc_routing.loader.documents import DocumentSet, Sourced
+from pedonc_routing.validation.context import CheckContext, Gate
+
+CODES = ("S003",)
+GATE = Gate.ALWAYS
 
 
-def bundle_shape_issues(documents: DocumentSet) -> Iterator[Issue]:
+def check(context: CheckContext) -> Iterator[Issue]:
+    """One care catalogue, at most one routing_rules, at least one protocol."""
+    documents = context.documents
     singletons: tuple[tuple[str, Sequence[Sourced[Any]]], ...] = (
         ("care_catalogue", documents.care_catalogues),
         ("routing_rules", documents.routing_rules),
