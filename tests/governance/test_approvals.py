@@ -184,3 +184,26 @@ def test_release_manifest_names_bundle_protocols_and_approvals(protocols: Path) 
         assert entry["content_hash"] == content_hash(bundle.protocol(entry["id"]))
         assert entry["approval"]["state"] == "approved"
         assert entry["approval"]["approval"]["body"] == "Protocol committee (test)"
+
+
+def test_validate_reports_a_changed_protocol_and_an_unknown_approval(protocols: Path) -> None:
+    approve_all(protocols)
+    assert not [issue for issue in pr.validate(protocols).issues if issue.code.startswith("A")]
+    text = (protocols / "all.yaml").read_text(encoding="utf-8")
+    (protocols / "all.yaml").write_text(
+        text.replace(GUARD_LINE, GUARD_LINE.replace("lt: 50", "lt: 60")), encoding="utf-8"
+    )
+    bundle = pr.load_bundle(protocols, engine="reference")
+    record = approval_record(
+        bundle.protocol("wilms_tumour"), body="B", role="R", decision="approved", on=date.today()
+    )
+    append_approval(
+        protocols / APPROVALS_FILE, record.model_copy(update={"protocol": "wilms_tumor"})
+    )
+    issues = {issue.code: issue for issue in pr.validate(protocols).issues}
+    changed = issues["A001"]
+    assert (changed.severity, changed.file) == ("warning", "protocols/all.yaml")
+    assert "steps.risk_stratification.next.nci_standard_risk changed" in changed.message
+    unknown = issues["A002"]
+    assert unknown.file == f"protocols/{APPROVALS_FILE}"
+    assert "did you mean 'wilms_tumour'?" in unknown.message

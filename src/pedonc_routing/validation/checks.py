@@ -17,6 +17,7 @@ Each check is a module (like a yamllint rule) with
 :mod:`.references`         ``R001``-``R004``, ``R007``-``R009`` names that must exist
 :mod:`.guard_types`        ``T001``-``T006`` operators and constants fit each input
 :mod:`.hygiene`            ``C001``-``C003`` sources, languages, review
+:mod:`.approvals`          ``A001``, ``A002`` approvals that no longer match the content
 :mod:`.graph`              ``G001``-``G003``, ``G010`` reachability, dead ends, cycles
 :mod:`.limits`             ``E001`` what the durable-rules engine can hold
 :mod:`.guards`             ``G004``-``G006``, ``G008``, ``G009`` overlaps, gaps, shadows
@@ -38,6 +39,7 @@ from typing import cast
 from pedonc_routing.issues import Issue
 from pedonc_routing.loader.documents import DocumentSet
 from pedonc_routing.validation import (
+    approvals,
     capable_facilities,
     facilities,
     graph,
@@ -57,6 +59,7 @@ CHECKS: tuple[ModuleType, ...] = (
     references,
     guard_types,
     hygiene,
+    approvals,
     graph,
     limits,
     guards,

@@ -31,6 +31,7 @@ FAMILIES: dict[str, tuple[str, str]] = {
         "Graph checks read the pathway graph; the guard analysis (G004-G009) reasons over every\npatient symbolically, boundary-exact, and gives a counterexample patient where there is one.",
     ),
     "C": ("clinical hygiene", ""),
+    "A": ("clinical governance", "See [governance.md](governance.md)."),
     "F": ("facilities", ""),
     "E": ("engine limits", ""),
 }
@@ -57,6 +58,7 @@ Codes are stable. The first letter gives the family:
 | `T` | types of inputs and constants | T001-T006 |
 | `G` | pathway graph and guard analysis | G001-G010 |
 | `C` | clinical hygiene (sources, languages, review) | C001-C003 |
+| `A` | clinical governance (approvals bound to content) | A001-A002 |
 | `F` | facilities | F001-F003 |
 | `E` | engine limits | E001 |
 
