@@ -113,6 +113,8 @@ INPUT_UNITS: dict[str, str] = {
     "neck_rt_gy": "Gy",
     "chest_rt_gy": "Gy",
     "years_since_chest_rt": "a",
+    "lbl_day33_tumour_regression_percent": "%",
+    "alcl_months_diagnosis_to_relapse": "mo",
 }
 
 #: Inputs of group ``exposures`` (the others are ``observations``).
@@ -134,6 +136,7 @@ VOCABULARY_UNIT_TO_UCUM: dict[str, str] = {
     "mg/m2": "mg/m2",
     "Gy": "Gy",
     "years": "a",
+    "months": "mo",
 }
 
 #: Gender (Patient.gender) <-> sex; other/unknown map to "not known".
