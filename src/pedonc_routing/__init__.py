@@ -22,6 +22,7 @@ from pedonc_routing.errors import (
     EngineError,
     PatientDataError,
     PedoncRoutingError,
+    UnknownLanguageError,
     UnknownProtocolError,
     ValidationFailed,
 )
@@ -38,6 +39,7 @@ __all__ = [
     "PatientState",
     "PedoncRoutingError",
     "Router",
+    "UnknownLanguageError",
     "UnknownProtocolError",
     "ValidationFailed",
     "ValidationReport",

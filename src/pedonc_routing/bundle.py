@@ -15,7 +15,12 @@ from pedonc_routing.compiler.compiled import CompiledBundle, compile_documents
 from pedonc_routing.decision.model import Decision
 from pedonc_routing.engine import EngineName, GuardEvaluator, make_evaluator
 from pedonc_routing.engine.walker import walk
-from pedonc_routing.errors import PatientDataError, UnknownProtocolError, ValidationFailed
+from pedonc_routing.errors import (
+    PatientDataError,
+    UnknownLanguageError,
+    UnknownProtocolError,
+    ValidationFailed,
+)
 from pedonc_routing.intake.patient import read_patient
 from pedonc_routing.issues import Issue, ValidationReport
 from pedonc_routing.loader.documents import DocumentSet, default_protocols_dir, read_documents
@@ -192,10 +197,11 @@ class Bundle:
 
 
 def check_language(lang: object) -> None:
-    """Raise ``ValueError`` for a language the protocols are not written in (a caller's
-    mistake, caught before any routing rather than as an AttributeError deep inside)."""
+    """Raise :class:`~pedonc_routing.errors.UnknownLanguageError` (a ``ValueError``) for a
+    language the protocols are not written in (a caller's mistake, caught before any
+    routing rather than as an AttributeError deep inside)."""
     if lang not in LANGUAGES:
-        raise ValueError(f"lang must be one of {', '.join(LANGUAGES)}, not {lang!r}")
+        raise UnknownLanguageError(lang, LANGUAGES)
 
 
 def _json_line(result: Decision | PatientDataError) -> str:
