@@ -47,8 +47,10 @@ API_MODULES: tuple[tuple[str, str], ...] = (
     ("pedonc_routing.model.patient", "The patient state."),
     ("pedonc_routing.issues", "Validation issues and the report."),
     ("pedonc_routing.errors", "The exception tree."),
-    ("pedonc_routing.testing.strategies", "Hypothesis strategies for methodologists."),
+    ("pedonc_routing.testing.patients", "Hypothesis strategies for valid patients."),
+    ("pedonc_routing.testing.bundles", "The shipped bundle and generated ones, in memory."),
     ("pedonc_routing.testing.properties", "Ready-made properties of a bundle."),
+    ("pedonc_routing.testing.stateful", "A stateful walk through a bundle's pathways."),
 )
 
 _MARKDOWN_SPECIALS = re.compile(r"([\\`*_\[\]|#])")

@@ -23,6 +23,7 @@ from pedonc_routing.errors import (
     EngineError,
     PatientDataError,
     PedoncRoutingError,
+    UnknownLanguageError,
     UnknownProtocolError,
     ValidationFailed,
 )
@@ -40,6 +41,7 @@ __all__ = [
     "PatientState",
     "PedoncRoutingError",
     "Router",
+    "UnknownLanguageError",
     "UnknownProtocolError",
     "ValidationFailed",
     "ValidationReport",

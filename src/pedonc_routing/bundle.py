@@ -18,6 +18,7 @@ from pedonc_routing.engine.walker import walk
 from pedonc_routing.errors import (
     ApprovalRequired,
     PatientDataError,
+    UnknownLanguageError,
     UnknownProtocolError,
     ValidationFailed,
 )
@@ -201,10 +202,11 @@ class Bundle:
 
 
 def check_language(lang: object) -> None:
-    """Raise ``ValueError`` for a language the protocols are not written in (a caller's
-    mistake, caught before any routing rather than as an AttributeError deep inside)."""
+    """Raise :class:`~pedonc_routing.errors.UnknownLanguageError` (a ``ValueError``) for a
+    language the protocols are not written in (a caller's mistake, caught before any
+    routing rather than as an AttributeError deep inside)."""
     if lang not in LANGUAGES:
-        raise ValueError(f"lang must be one of {', '.join(LANGUAGES)}, not {lang!r}")
+        raise UnknownLanguageError(lang, LANGUAGES)
 
 
 def _json_line(result: Decision | PatientDataError) -> str:

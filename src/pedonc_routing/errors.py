@@ -1,4 +1,8 @@
-"""One exception tree: :class:`PedoncRoutingError` and one subclass per stage."""
+"""One exception tree: :class:`PedoncRoutingError` and one subclass per stage.
+
+An error first raised as a builtin one (``ValueError``, ``KeyError``) also subclasses it,
+so handlers written for the builtin keep working.
+"""
 
 from __future__ import annotations
 
@@ -61,6 +65,44 @@ class UnknownProtocolError(PedoncRoutingError, KeyError):
 
     def __str__(self) -> str:
         return str(self.args[0])
+
+
+class UnknownLanguageError(PedoncRoutingError, ValueError):
+    """A decision asked for in a language the protocols are not written in (a caller's
+    mistake, caught before any routing). A ``ValueError`` too, as it was first raised.
+
+    Attributes:
+        lang: the language asked for (any value the caller passed).
+        languages: the languages the protocols are written in.
+    """
+
+    def __init__(self, lang: object, languages: Sequence[str]) -> None:
+        self.lang = lang
+        self.languages = tuple(languages)
+        super().__init__(f"lang must be one of {', '.join(self.languages)}, not {lang!r}")
+
+
+class CaseFileError(PedoncRoutingError):
+    """A file of recorded cases (``tests/cases/*.yaml`` format) that cannot be read, for a
+    coverage or diff analysis. The message is ``FILE:LINE: problem``."""
+
+
+class CaseError(PedoncRoutingError):
+    """A YAML case of the pytest plugin (``pedonc_cases/*.yaml``) that does not fit the
+    format. The message names the problem (and the file when the whole file is wrong)."""
+
+
+class InvariantsError(PedoncRoutingError, ValueError):
+    """An invariants file (``kind: invariants``) that cannot be read or does not fit the
+    format. A ``ValueError`` too, as it was first raised.
+
+    Attributes:
+        problems: every problem found, each ``FILE:LINE:COL: message``.
+    """
+
+    def __init__(self, problems: Sequence[str]) -> None:
+        self.problems = list(problems)
+        super().__init__("\n".join(self.problems))
 
 
 class ApprovalRequired(PedoncRoutingError):

@@ -18,8 +18,8 @@ from pedonc_routing.testing.invariants import (
     invariant_counterexample,
     load_invariants,
 )
+from pedonc_routing.testing.patients import patients
 from pedonc_routing.testing.properties import PropertyFailed
-from pedonc_routing.testing.strategies import patients
 
 SHIPPED = Path(__file__).resolve().parents[1] / "invariants" / "shipped.yaml"
 INVARIANTS = load_invariants(SHIPPED)

@@ -10,6 +10,7 @@ from hypothesis import Phase, given, settings
 from planting import plant_fixture  # noqa: F401  (the `plant` fixture)
 
 import pedonc_routing as pr
+from pedonc_routing.testing.patients import patients
 from pedonc_routing.testing.properties import (
     PropertyFailed,
     assert_capable_facility,
@@ -19,7 +20,6 @@ from pedonc_routing.testing.properties import (
     assert_total,
     assert_unique,
 )
-from pedonc_routing.testing.strategies import patients
 
 RISK_ORDER = ["induction_standard_risk", "induction_high_risk"]
 #: Searches for a planted fault: derandomized, enough examples to reach the boundary; no

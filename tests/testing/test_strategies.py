@@ -1,4 +1,5 @@
-"""pedonc_routing.testing.strategies: valid patients, boundaries, protocols, bundles."""
+"""pedonc_routing.testing.patients and .bundles (both re-exported by .strategies): valid
+patients, boundaries, protocols, and bundles built in memory."""
 
 from __future__ import annotations
 
@@ -6,25 +7,35 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import pedonc_routing as pr
 from pedonc_routing.intake.patient import read_patient
+from pedonc_routing.testing import bundles as bundles_module
+from pedonc_routing.testing import patients as patients_module
 from pedonc_routing.testing import strategies
-from pedonc_routing.testing.strategies import AS_OF, bundles, patients, protocols
+from pedonc_routing.testing.bundles import GENERATED_FOLDER, build_bundle, bundles, protocols
+from pedonc_routing.testing.patients import AS_OF, patients
 
 SMALL = settings(max_examples=min(settings.default.max_examples, 60))
 
 
-def test_all_is_exported() -> None:
+def test_strategies_reexports_patients_and_bundles() -> None:
     assert set(strategies.__all__) >= {"patients", "protocols", "bundles"}
+    assert set(strategies.__all__) == {*patients_module.__all__, *bundles_module.__all__} - {
+        "GENERATED_FOLDER"
+    }
+    for name in strategies.__all__:
+        home = patients_module if name in patients_module.__all__ else bundles_module
+        assert getattr(strategies, name) is getattr(home, name)
 
 
 @given(patient=patients())
 def test_patients_are_valid_and_route(patient: dict[str, Any]) -> None:
     pr.PatientState.model_validate(patient)
-    bundle = strategies.shipped_bundle()
+    bundle = bundles_module.shipped_bundle()
     decision = bundle.route(patient)  # never PatientDataError
     assert "patient_id" not in patient
     assert decision.status != "needs_data" or "position.return_to" not in decision.missing
@@ -33,14 +44,14 @@ def test_patients_are_valid_and_route(patient: dict[str, Any]) -> None:
 @SMALL
 @given(patient=patients(allow_missing=True))
 def test_patients_with_omissions_are_valid(patient: dict[str, Any]) -> None:
-    strategies.shipped_bundle().route(patient)
+    bundles_module.shipped_bundle().route(patient)
 
 
 @SMALL
 @given(patient=st.from_type(pr.PatientState))
 def test_patient_state_type_strategy(patient: pr.PatientState) -> None:
     assert isinstance(patient, pr.PatientState)
-    strategies.shipped_bundle().route(patient)
+    bundles_module.shipped_bundle().route(patient)
 
 
 @pytest.mark.parametrize(
@@ -135,20 +146,69 @@ def test_unknown_protocol_and_step(shipped_bundle: pr.Bundle) -> None:
 
 @settings(max_examples=min(settings.default.max_examples, 25))
 @given(document=protocols())
-def test_generated_protocols_validate(tmp_path_factory: pytest.TempPathFactory,
-                                      document: dict[str, Any]) -> None:  # fmt: skip
-    root = strategies.write_protocol_bundle(
-        tmp_path_factory.mktemp("generated"), {"generated.yaml": document}
-    )
-    report = pr.validate(root)
-    assert report.ok, [str(issue) for issue in report.issues if issue.severity == "error"]
+def test_generated_protocols_validate(document: dict[str, Any]) -> None:
+    bundle = build_bundle({"generated.yaml": document})  # raises ValidationFailed if not
+    assert "generated" in bundle.protocol_ids
 
 
-def test_bundles_load_and_route(tmp_path: Path) -> None:
+def test_built_bundles_read_as_the_same_files_on_disk(tmp_path: Path) -> None:
+    """In memory, a document gets the positions and the content hash it has on disk."""
+    document = {**_small_protocol(), "colour": "red"}  # an unknown key: S001 at its line
+    with pytest.raises(pr.ValidationFailed) as in_memory:
+        build_bundle({"small.yaml": document})
+    on_disk = _write_generated(tmp_path / GENERATED_FOLDER, {"small.yaml": document})
+    assert [str(i) for i in in_memory.value.issues] == [str(i) for i in pr.validate(on_disk).issues]
+    assert any(str(i).startswith("generated/small.yaml:") for i in in_memory.value.issues)
+
+    built = build_bundle({"small.yaml": _small_protocol()})
+    _write_generated(tmp_path / GENERATED_FOLDER, {"small.yaml": _small_protocol()})
+    assert built.content_hash == pr.load_bundle(on_disk, engine="reference").content_hash
+    assert built.engine == "reference"
+    source = built.compiled.protocols["small"].graph.steps["s0"].span
+    assert str(source).startswith("generated/small.yaml:")
+
+
+def _small_protocol() -> dict[str, Any]:
+    return {
+        "kind": "protocol",
+        "id": "small",
+        "version": "1",
+        "status": "draft",
+        "title": {"en": "Text", "ru": "Текст", "kk": "Мәтін"},
+        "sources": [{"id": "s1", "citation": "A citation written for this test only."}],
+        "inputs": [],
+        "applies_to": {"all": [{"input": "icd10", "icd10_in": ["C41"]},
+                               {"input": "age_years", "lt": 18}]},
+        "entry": "s0",
+        "steps": {"s0": {"kind": "terminal", "title": {"en": "Text", "ru": "Текст", "kk": "Мәтін"},
+                         "family_info": {"en": "Text", "ru": "Текст", "kk": "Мәтін"},
+                         "care": {"specialist": "pediatric_oncohematologist",
+                                  "min_level": "regional", "setting": "inpatient"},
+                         "urgency": "routine"}},
+    }  # fmt: skip
+
+
+def _write_generated(root: Path, documents: dict[str, dict[str, Any]]) -> Path:
+    """The folder :func:`build_bundle` reads in memory, written out: shipped vocabulary, care,
+    routing rules and facilities plus ``documents``."""
+    shipped = Path(pr.__file__).resolve().parents[2] / "protocols"
+    for pattern in ("vocabulary*.yaml", "care.yaml", "routing_rules.yaml", "facilities/*.yaml"):
+        for path in shipped.glob(pattern):
+            target = root / path.relative_to(shipped)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_bytes(path.read_bytes())
+    for name, document in documents.items():
+        (root / name).write_text(
+            yaml.safe_dump(document, allow_unicode=True, sort_keys=False), encoding="utf-8"
+        )
+    return root
+
+
+def test_bundles_load_and_route() -> None:
     @settings(max_examples=8, derandomize=True)
     @given(data=st.data())
     def check(data: st.DataObject) -> None:
-        bundle = data.draw(bundles(tmp_path))
+        bundle = data.draw(bundles())
         generated = [p for p in bundle.protocol_ids if p.startswith("generated_")]
         assert generated
         patient = data.draw(patients(bundle, generated[0], position=None))

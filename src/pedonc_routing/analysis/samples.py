@@ -23,6 +23,7 @@ from typing import Any
 
 import yaml
 
+from pedonc_routing.errors import CaseFileError as CaseFileError  # public here too
 from pedonc_routing.model.conditions import Condition, Test, iter_tests
 from pedonc_routing.model.patient import PatientState
 from pedonc_routing.validation.boxes import Dimension, Space, TooComplex, icd10_code
@@ -40,10 +41,6 @@ DEFAULT_AGE_YEARS = 5
 
 
 # -- recorded cases ------------------------------------------------------------------------
-
-
-class CaseFileError(Exception):
-    """A case file that cannot be read; the message names the file (and line)."""
 
 
 @dataclass(frozen=True)

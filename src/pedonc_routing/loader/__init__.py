@@ -8,6 +8,7 @@ from pedonc_routing.loader.documents import (
     DocumentSet,
     Sourced,
     default_protocols_dir,
+    read_document_texts,
     read_documents,
 )
 from pedonc_routing.loader.yaml_reader import (
@@ -22,6 +23,7 @@ __all__ = [
     "LoadedDocument",
     "Sourced",
     "default_protocols_dir",
+    "read_document_texts",
     "read_documents",
     "read_yaml_bytes",
     "read_yaml_file",

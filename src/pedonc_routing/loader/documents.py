@@ -158,14 +158,27 @@ def _collect_files(paths: Sequence[Path]) -> tuple[list[tuple[Path, str]], list[
 
 def read_documents(paths: Iterable[Path | str]) -> DocumentSet:
     """Read and model every YAML file under ``paths`` (folders are searched recursively)."""
-    documents = DocumentSet()
     files, issues = _collect_files([Path(path) for path in paths])
+    # One bounded read serves the hash and the parse: the hash is of the bytes validated
+    # (not of a second read that may differ), and a huge file is never read whole.
+    return _read_all(((display, read_file_bytes(path, display)) for path, display in files), issues)
+
+
+def read_document_texts(texts: Iterable[tuple[str, str]]) -> DocumentSet:
+    """Model documents held in memory as ``(file name, YAML text)`` pairs (generated
+    bundles, editors): the same reading, positions and content hash as files of that
+    name and text on disk."""
+    return _read_all(((name, (text.encode("utf-8"), [])) for name, text in texts), [])
+
+
+def _read_all(
+    files: Iterable[tuple[str, tuple[bytes | None, list[Issue]]]], issues: list[Issue]
+) -> DocumentSet:
+    """Hash, parse and model each ``(display name, (bytes or None, read issues))``."""
+    documents = DocumentSet()
     documents.issues.extend(issues)
     digest = hashlib.sha256()
-    for path, display in files:
-        # One bounded read serves the hash and the parse: the hash is of the bytes validated
-        # (not of a second read that may differ), and a huge file is never read whole.
-        raw, read_issues = read_file_bytes(path, display)
+    for display, (raw, read_issues) in files:
         digest.update(display.encode() + b"\0" + (raw if raw is not None else b"") + b"\0")
         loaded = None
         if raw is not None:

@@ -49,17 +49,18 @@ from pedonc_routing.bundle import Bundle
 from pedonc_routing.decision.model import Decision, Status
 from pedonc_routing.engine.reference import ReferenceEvaluator, evaluate
 from pedonc_routing.engine.walker import walk
+from pedonc_routing.errors import InvariantsError
 from pedonc_routing.intake.patient import PatientFacts, read_patient
 from pedonc_routing.loader.yaml_reader import read_yaml_file
 from pedonc_routing.model.conditions import AllOf, AnyOf, Condition, Not, Test
 from pedonc_routing.model.documents import LEVELS, Level, StepKind, Urgency
 from pedonc_routing.model.patient import Position
+from pedonc_routing.testing.patients import AS_OF
 from pedonc_routing.testing.properties import (
     Patient,
     PropertyFailed,
     patient_facts,
 )
-from pedonc_routing.testing.strategies import AS_OF
 from pedonc_routing.validation.boxes import Space, TooComplex
 from pedonc_routing.vocabulary.inputs import FactValue
 
@@ -106,10 +107,6 @@ class InvariantFile(_Frozen):
     invariants: list[Invariant] = Field(min_length=1)
 
 
-class InvariantsError(ValueError):
-    """An invariants file that cannot be read or does not fit the format."""
-
-
 def load_invariants(path: str | Path) -> list[Invariant]:
     """Read a ``kind: invariants`` file (safe YAML: no tags, no duplicate keys, bounded);
     raise :class:`InvariantsError` with every problem, each as ``FILE:LINE:COL``."""
@@ -117,7 +114,7 @@ def load_invariants(path: str | Path) -> list[Invariant]:
     loaded, issues = read_yaml_file(file, str(file))
     errors = [issue for issue in issues if issue.severity == "error"]
     if loaded is None or errors:
-        raise InvariantsError("\n".join(str(issue) for issue in errors) or f"{file}: unreadable")
+        raise InvariantsError([str(issue) for issue in errors] or [f"{file}: unreadable"])
     try:
         return InvariantFile.model_validate(loaded.data).invariants
     except ValidationError as error:
@@ -126,7 +123,7 @@ def load_invariants(path: str | Path) -> list[Invariant]:
             loc = tuple(part for part in detail["loc"] if not str(part).startswith("cond:"))
             span = loaded.source_map.span(loc)
             lines.append(f"{span.short}: {'.'.join(map(str, loc))}: {detail['msg']}")
-        raise InvariantsError("\n".join(lines)) from None
+        raise InvariantsError(lines) from None
 
 
 # -- one patient -------------------------------------------------------------------------------

@@ -407,7 +407,7 @@ def _raised_values(bundle: Bundle, name: str, current: Any) -> list[Any]:
     if spec.type not in ("number", "integer"):
         raise ValueError(f"assert_monotonic: {name!r} is {spec.type}, not orderable")
     unit = from_fixed(1, spec.precision) if spec.type == "number" else 1
-    from pedonc_routing.testing.strategies import guard_constants  # no import cycle at load
+    from pedonc_routing.testing.patients import guard_constants  # no import cycle at load
 
     candidates: set[float] = set()
     for constant in guard_constants(bundle).get(name, set()):

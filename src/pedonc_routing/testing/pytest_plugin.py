@@ -43,6 +43,7 @@ import pytest
 
 from pedonc_routing.bundle import Bundle, load_bundle
 from pedonc_routing.decision.model import Decision
+from pedonc_routing.errors import CaseError
 
 __all__ = ["CASE_KEYS", "observed"]
 
@@ -172,10 +173,6 @@ def case_differences(decision: Decision, expect: Mapping[str, Any]) -> dict[str,
             key: intervals.get(key) for key in wanted["follow_up_intervals"]
         }
     return {key: (got[key], wanted[key]) for key in wanted if got[key] != wanted[key]}
-
-
-class CaseError(Exception):
-    """A case file or case that does not fit the format."""
 
 
 class CaseFile(pytest.File):
