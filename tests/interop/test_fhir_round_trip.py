@@ -140,12 +140,13 @@ def test_needs_data_decision_asks_for_each_missing_input(shipped_bundle: pr.Bund
 
 def test_decision_care_plan_is_the_next_position(shipped_bundle: pr.Bundle) -> None:
     """A patient Bundle plus the decision's CarePlan (created later) is read at the new step."""
-    patient = _load(EXAMPLES_DIR / "01_b_all_standard_risk.yaml")
-    decision = shipped_bundle.route(patient)
+    exported = patient_to_fhir(_load(EXAMPLES_DIR / "01_b_all_standard_risk.yaml"))
+    read = read_fhir_patient(exported)
+    decision = shipped_bundle.route(read.patient)
     assert decision.step is not None
-    care_plan = _resources(decision_to_fhir(decision), "CarePlan")[0]
+    care_plan = _resources(decision_to_fhir(decision, subject=read.reference), "CarePlan")[0]
+    assert care_plan["subject"] == {"reference": "Patient/anon-0001"}  # the resource id
     care_plan["created"] = "2026-11-22T09:30:00+05:00"
-    exported = patient_to_fhir(patient)
     exported["entry"].append({"resource": care_plan})
     later = patient_from_fhir(exported, as_of="2026-11-22T10:00:00+05:00")
     assert later.position is not None
