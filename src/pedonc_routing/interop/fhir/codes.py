@@ -33,6 +33,8 @@ FACILITY_ID_SYSTEM = f"{BASE}/sid/facility"
 PATIENT_ID_SYSTEM = f"{BASE}/sid/patient"
 PLAN_DEFINITION_BASE = f"{BASE}/PlanDefinition"
 CONDITION_LANGUAGE = "text/x-pedonc-condition"
+#: Expression extension carrying the guard in our condition language beside its FHIRPath.
+CONDITION_EXTENSION = f"{BASE}/StructureDefinition/condition-language"
 
 #: Extensions (defined by this project; documented in docs/fhir.md).
 POSITION_EXTENSION = f"{BASE}/StructureDefinition/pathway-position"
@@ -173,4 +175,5 @@ def fhir_id(name: str) -> str:
 
 
 def plan_definition_url(protocol_id: str) -> str:
-    return f"{PLAN_DEFINITION_BASE}/{protocol_id}"
+    """The canonical URL; it ends with the PlanDefinition's ``id``, as FHIR expects."""
+    return f"{PLAN_DEFINITION_BASE}/{fhir_id(protocol_id)}"

@@ -55,7 +55,7 @@ def decision_to_fhir(
     either the subject is an anonymous reference. ``requester`` (e.g.
     ``PractitionerRole/123``) is the ``requester`` of every ServiceRequest and Task.
     """
-    builder = _Builder(decision, subject_reference(patient, subject), requester)
+    builder = ResourceBuilder(decision, subject_reference(patient, subject), requester)
     return builder.bundle()
 
 
@@ -71,10 +71,17 @@ def subject_reference(patient: PatientState | None, subject: str | None) -> dict
     }
 
 
-class _Builder:
+class ResourceBuilder:
     def __init__(
-        self, decision: Decision, subject: dict[str, Any], requester: str | None = None
+        self,
+        decision: Decision,
+        subject: dict[str, Any],
+        requester: str | None = None,
+        *,
+        proposal: bool = False,
     ) -> None:
+        # a proposal ($apply) is a draft the clinician accepts; an order-level plan is not
+        self.proposal = proposal
         self.decision = decision
         self.subject = subject
         self.requester = {"reference": requester} if requester else None
@@ -152,6 +159,12 @@ class _Builder:
             performers.append(organization)
         return performers
 
+    def _intent(self, intent: str) -> str:
+        return "proposal" if self.proposal else intent
+
+    def _status(self, status: str) -> str:
+        return "draft" if self.proposal else status
+
     def _add_requester(self, resource: dict[str, Any]) -> None:
         if self.requester is not None:
             resource["requester"] = dict(self.requester)
@@ -188,8 +201,8 @@ class _Builder:
         request: dict[str, Any] = {
             "resourceType": "ServiceRequest",
             "instantiatesCanonical": self._canonical(),
-            "status": "completed" if decision.status == "completed" else "active",
-            "intent": "plan",
+            "status": self._status("completed" if decision.status == "completed" else "active"),
+            "intent": self._intent("plan"),
             "category": [{"text": step.kind}],
             "priority": _PRIORITY.get(decision.urgency or "", "routine"),
             "code": {
@@ -227,8 +240,8 @@ class _Builder:
         task: dict[str, Any] = {
             "resourceType": "Task",
             "basedOn": [request],
-            "status": "completed" if decision.status == "completed" else "requested",
-            "intent": "order",
+            "status": self._status("completed" if decision.status == "completed" else "requested"),
+            "intent": self._intent("order"),
             "priority": _PRIORITY.get(decision.urgency or "", "routine"),
             "description": step.title,
             "focus": request,
@@ -251,8 +264,8 @@ class _Builder:
         request: dict[str, Any] = {
             "resourceType": "ServiceRequest",
             "instantiatesCanonical": self._canonical(),
-            "status": "active",
-            "intent": "plan",
+            "status": self._status("active"),
+            "intent": self._intent("plan"),
             "code": {
                 "coding": [
                     {
@@ -297,8 +310,8 @@ class _Builder:
             )
         task = {
             "resourceType": "Task",
-            "status": "requested",
-            "intent": "order",
+            "status": self._status("requested"),
+            "intent": self._intent("order"),
             "code": {"coding": [{"system": codes.TASK_SYSTEM, "code": "collect-data"}]},
             "description": "collect the missing data: " + ", ".join(self.decision.missing),
             "for": self.subject,
@@ -313,8 +326,8 @@ class _Builder:
         care_plan: dict[str, Any] = {
             "resourceType": "CarePlan",
             "meta": {"tag": self.tags},
-            "status": _CARE_PLAN_STATUS[decision.status],
-            "intent": "plan",
+            "status": self._status(_CARE_PLAN_STATUS[decision.status]),
+            "intent": self._intent("plan"),
             "description": decision.summary(),
             "subject": self.subject,
             "period": {"start": self.as_of},
