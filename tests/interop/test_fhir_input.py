@@ -456,3 +456,45 @@ def test_cli_plan_definition(runner: CliRunner) -> None:
     unknown = runner.invoke(main, ["fhir", "plan-definition", "alll"])
     assert unknown.exit_code == 2
     assert "did you mean 'all'?" in unknown.output
+
+
+# -- subject ----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("subject", "read"),
+    [
+        ({"reference": f"Patient/{SECRETS[3]}/_history/3"}, True),  # a version of the child
+        ({"identifier": {"system": "urn:kz:iin", "value": SECRETS[2]}}, True),
+        ({"identifier": {"system": "urn:kz:iin", "value": "IIN-000000000000"}}, False),
+        ({"reference": "Patient/someone-else"}, False),
+        ({"display": "the child"}, False),  # no reference or identifier: not known to be hers
+    ],
+)
+def test_only_the_childs_resources_are_read(subject: dict[str, Any], read: bool) -> None:
+    bundle = _base()
+    index, _ = _entry(bundle, "8310-5")
+    del bundle["entry"][index]  # the exported temperature: this one alone is then read or not
+    fever = _observation(
+        "8310-5",
+        {"valueQuantity": {"value": 39.4, "system": UCUM, "code": "Cel"}},
+        "2026-11-22T08:59:00+05:00",
+    )
+    fever["resource"]["subject"] = subject
+    bundle["entry"].append(fever)
+    reading = pr_reading(bundle)
+    assert (reading.patient.observations.get("temperature_c") == 39.4) is read
+    note = f"entry[{len(bundle['entry']) - 1}] Observation: subject is not the child's Patient"
+    assert (note in reading.ignored) is not read
+
+
+def test_units_convert_the_same_from_many_threads() -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    from pedonc_routing.interop.fhir import units
+
+    units._parsed.cache_clear()
+    cases = [("300", "/uL"), ("0.3", "10^9/L"), ("0.3", "10*3/uL"), ("300", "{cells}/mm3")] * 50
+    with ThreadPoolExecutor(8) as pool:
+        results = list(pool.map(lambda c: convert(Decimal(c[0]), c[1], "10*9/L"), cases))
+    assert set(results) == {Decimal("0.3")}

@@ -47,6 +47,14 @@ def concept(system: str, code: str) -> dict[str, Any]:
     return {"coding": [{"system": system, "code": code}]}
 
 
+def morphology(system: str, code: str) -> dict[str, Any]:
+    """mCODE's histology-morphology-behavior extension of a cancer Condition."""
+    return {
+        "url": "http://hl7.org/fhir/us/mcode/StructureDefinition/mcode-histology-morphology-behavior",
+        "valueCodeableConcept": concept(system, code),
+    }
+
+
 def quantity(value: float, code: str) -> dict[str, Any]:
     return {"value": value, "unit": code, "system": UCUM, "code": code}
 
@@ -252,12 +260,7 @@ def make() -> dict[str, dict[str, Any]]:
     b = child_bundle()
     condition = find(b, "c-all")
     condition["code"]["coding"] = [{"system": "http://hl7.org/fhir/sid/icd-10", "code": "C91.0"}]
-    condition["extension"] = [
-        {
-            "url": "http://hl7.org/fhir/us/mcode/StructureDefinition/mcode-histology-morphology-behavior",
-            "valueCodeableConcept": {"coding": [{"system": ICDO3, "code": "9811/3"}]},
-        }
-    ]
+    condition["extension"] = [morphology(ICDO3, "9811/3")]
     problem = copy.deepcopy(condition)
     problem["id"] = "c-problem"
     del problem["extension"], problem["bodySite"]
@@ -309,12 +312,7 @@ def make() -> dict[str, dict[str, Any]]:
     b = child_bundle()
     condition = find(b, "c-all")
     condition["code"]["coding"] = [{"system": "http://hl7.org/fhir/sid/icd-10", "code": "C91.0"}]
-    condition["extension"] = [
-        {
-            "url": "http://hl7.org/fhir/us/mcode/StructureDefinition/mcode-histology-morphology-behavior",
-            "valueCodeableConcept": concept("http://snomed.info/sct", "91857003"),
-        }
-    ]
+    condition["extension"] = [morphology("http://snomed.info/sct", "91857003")]
     made["11_refused_snomed_morphology"] = b
 
     # 12. no timestamp: read with an explicit as_of (the CLI's --as-of)

@@ -40,6 +40,11 @@ _CARE_PLAN_STATUS = {
 _PRIORITY = {"emergency": "stat", "urgent": "urgent", "routine": "routine"}
 
 
+def request_priority(urgency: str | None) -> str:
+    """A decision's urgency as a FHIR request priority (emergency -> stat)."""
+    return _PRIORITY.get(urgency or "", "routine")
+
+
 def decision_to_fhir(
     decision: Decision,
     patient: PatientState | None = None,
@@ -204,7 +209,7 @@ class ResourceBuilder:
             "status": self._status("completed" if decision.status == "completed" else "active"),
             "intent": self._intent("plan"),
             "category": [{"text": step.kind}],
-            "priority": _PRIORITY.get(decision.urgency or "", "routine"),
+            "priority": request_priority(decision.urgency),
             "code": {
                 "coding": [
                     {
@@ -242,7 +247,7 @@ class ResourceBuilder:
             "basedOn": [request],
             "status": self._status("completed" if decision.status == "completed" else "requested"),
             "intent": self._intent("order"),
-            "priority": _PRIORITY.get(decision.urgency or "", "routine"),
+            "priority": request_priority(decision.urgency),
             "description": step.title,
             "focus": request,
             "for": self.subject,

@@ -17,10 +17,12 @@ from collections.abc import Mapping
 from typing import Any
 
 from pedonc_routing.decision.model import Decision
-from pedonc_routing.interop.fhir.decision_out import ResourceBuilder, subject_reference
+from pedonc_routing.interop.fhir.decision_out import (
+    ResourceBuilder,
+    request_priority,
+    subject_reference,
+)
 from pedonc_routing.model.patient import PatientState
-
-_PRIORITY = {"emergency": "stat", "urgent": "urgent", "routine": "routine"}
 
 
 def decision_to_proposal(
@@ -55,7 +57,7 @@ def decision_to_proposal(
         "id": "request-group",
         "status": "draft",
         "intent": "proposal",
-        "priority": _PRIORITY.get(decision.urgency or "", "routine"),
+        "priority": request_priority(decision.urgency),
         "subject": care_plan["subject"],
         "authoredOn": decision.as_of,
     }

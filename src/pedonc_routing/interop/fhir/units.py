@@ -32,7 +32,7 @@ class UnitError(ValueError):
         self.reason = reason
 
 
-_lock = threading.Lock()
+_lock = threading.RLock()  # one registry build; parses serialised (lark state is shared)
 _state: dict[str, Any] = {}
 
 
@@ -55,10 +55,11 @@ def _parsed(code: str) -> Any:
     from lark.exceptions import LarkError
 
     registry = _registry()
-    try:
-        return registry.from_ucum(code)
-    except (LarkError, ValueError, KeyError, AttributeError, TypeError):
-        raise UnitError("not a UCUM unit code") from None
+    with _lock:
+        try:
+            return registry.from_ucum(code)
+        except (LarkError, ValueError, KeyError, AttributeError, TypeError):
+            raise UnitError("not a UCUM unit code") from None
 
 
 def is_ucum(code: str) -> bool:
