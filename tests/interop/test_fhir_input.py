@@ -493,7 +493,7 @@ def test_units_convert_the_same_from_many_threads() -> None:
 
     from pedonc_routing.interop.fhir import units
 
-    units._parsed.cache_clear()
+    units._parse_once.cache_clear()
     cases = [("300", "/uL"), ("0.3", "10^9/L"), ("0.3", "10*3/uL"), ("300", "{cells}/mm3")] * 50
     with ThreadPoolExecutor(8) as pool:
         results = list(pool.map(lambda c: convert(Decimal(c[0]), c[1], "10*9/L"), cases))

@@ -49,9 +49,18 @@ def _registry() -> Any:
         return _state["registry"]
 
 
-@lru_cache(maxsize=512)
 def _parsed(code: str) -> Any:
     """The pint unit of a UCUM code; raises UnitError when the code is not UCUM."""
+    unit = _parse_once(code)
+    if unit is None:
+        raise UnitError("not a UCUM unit code")
+    return unit
+
+
+@lru_cache(maxsize=512)
+def _parse_once(code: str) -> Any:
+    """The pint unit of a UCUM code, or None; cached both ways (an EHR repeats its units,
+    valid or not)."""
     from lark.exceptions import LarkError
 
     registry = _registry()
@@ -59,7 +68,7 @@ def _parsed(code: str) -> Any:
         try:
             return registry.from_ucum(code)
         except (LarkError, ValueError, KeyError, AttributeError, TypeError):
-            raise UnitError("not a UCUM unit code") from None
+            return None
 
 
 def is_ucum(code: str) -> bool:
