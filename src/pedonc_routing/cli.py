@@ -173,6 +173,25 @@ def _read_patient(path: Path) -> Any:
 @click.option("--workers", type=int, default=None, help="Processes for --batch (default: cores).")
 @click.option("--fhir", "fhir_input", is_flag=True, help="PATIENT_FILE is a FHIR R4 Bundle (JSON).")
 @click.option(
+    "--as-of",
+    "as_of",
+    default=None,
+    help="With --fhir: the moment of the decision (ISO date-time with zone); default: the"
+    " Bundle's timestamp.",
+)
+@click.option(
+    "--fhir-patient",
+    "fhir_patient",
+    default=None,
+    help="With --fhir: the child's Patient (resource id or fullUrl) when the Bundle holds several.",
+)
+@click.option(
+    "--requester",
+    default=None,
+    help="With --output fhir: the requester reference (e.g. PractitionerRole/123) of every"
+    " ServiceRequest and Task.",
+)
+@click.option(
     "--output",
     "output_kind",
     type=click.Choice(["decision", "fhir"]),
@@ -187,6 +206,9 @@ def route_command(
     batch: Path | None,
     workers: int | None,
     fhir_input: bool,
+    as_of: str | None,
+    fhir_patient: str | None,
+    requester: str | None,
     output_kind: str,
 ) -> None:
     """Route one patient (YAML or JSON shaped as docs/patient-state.md, or a FHIR Bundle
@@ -197,20 +219,27 @@ def route_command(
     if batch is not None and (fhir_input or output_kind == "fhir"):
         click.echo("error: --fhir and --output fhir take one PATIENT_FILE, not --batch", err=True)
         sys.exit(EXIT_USAGE)
+    if not fhir_input and (as_of is not None or fhir_patient is not None):
+        click.echo("error: --as-of and --fhir-patient go with --fhir", err=True)
+        sys.exit(EXIT_USAGE)
     bundle = _load(protocols)
     if batch is not None:
         _route_batch(bundle, batch, workers, lang)
         return
     assert patient_file is not None
+    subject = None
     with _invalid_patient_exits():
-        patient = _read_fhir_patient(patient_file) if fhir_input else _read_patient(patient_file)
+        if fhir_input:
+            patient, subject = _read_fhir_patient(patient_file, as_of, fhir_patient)
+        else:
+            patient = _read_patient(patient_file)
         decision = bundle.route(patient, lang=lang)  # type: ignore[arg-type]
     if output_kind == "fhir":
         from pedonc_routing.interop.fhir import decision_to_fhir
 
         # route() accepted the patient, so its shape is valid
         state = PatientState.model_validate(patient)
-        fhir_bundle = decision_to_fhir(decision, state)
+        fhir_bundle = decision_to_fhir(decision, state, subject=subject, requester=requester)
         click.echo(json.dumps(fhir_bundle, ensure_ascii=False, indent=2))
         return
     if output_format == "json":
@@ -219,16 +248,20 @@ def route_command(
         click.echo(format_decision(decision))
 
 
-def _read_fhir_patient(path: Path) -> PatientState:
-    """A FHIR Bundle file as a patient state (``as_of``: the Bundle's timestamp)."""
-    from pedonc_routing.interop.fhir import patient_from_fhir
+def _read_fhir_patient(
+    path: Path, as_of: str | None, patient: str | None
+) -> tuple[PatientState, str | None]:
+    """A FHIR Bundle file as a patient state (``as_of``: the Bundle's timestamp unless
+    given) and the reference of its Patient resource (the decision's subject)."""
+    from pedonc_routing.interop.fhir import read_fhir_patient
 
     try:
         text = path.read_bytes()
     except OSError as error:
         click.echo(f"error: cannot read {path}: {error}", err=True)
         sys.exit(EXIT_USAGE)
-    return patient_from_fhir(text)
+    read = read_fhir_patient(text, as_of=as_of, patient=patient)
+    return read.patient, read.reference
 
 
 def _route_batch(bundle: Bundle, folder: Path, workers: int | None, lang: str) -> None:

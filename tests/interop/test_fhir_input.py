@@ -23,7 +23,7 @@ import pedonc_routing as pr
 from conftest import EXAMPLES_DIR, PROTOCOLS_DIR, REPO_ROOT
 from pedonc_routing.cli import main
 from pedonc_routing.interop.fhir import codes, patient_from_fhir, patient_to_fhir
-from pedonc_routing.interop.fhir.units import convert
+from pedonc_routing.interop.fhir.units import UnitError, convert, is_ucum
 
 FHIR_EXAMPLES = REPO_ROOT / "examples" / "fhir"
 SECRETS = ("Aigerim", "Secretova", "IIN-990101300123", "secret-id-4711")
@@ -56,6 +56,7 @@ def _observation(code: str, value: dict[str, Any], when: str, system: str = code
             "resourceType": "Observation",
             "status": "final",
             "code": {"coding": [{"system": system, "code": code}]},
+            "subject": {"reference": f"Patient/{SECRETS[3]}"},  # the child of _base()
             "effectiveDateTime": when,
             **value,
         }
@@ -77,6 +78,16 @@ def _observation(code: str, value: dict[str, Any], when: str, system: str = code
         ("12", "g/dL", "g/L", "120"),
         ("1.5", "g/m2", "mg/m2", "1500"),
         ("1500", "cGy", "Gy", "15"),
+        # other valid UCUM spellings of the same unit, as EHRs write them
+        ("4.2", "10^9/L", "10*9/L", "4.2"),
+        ("4.2", "10*9.L-1", "10*9/L", "4.2"),
+        ("4.2", "/nL", "10*9/L", "4.2"),
+        ("4200", "/mm3", "10*9/L", "4.2"),
+        ("4200", "{cells}/mm3", "10*9/L", "4.2"),
+        ("4200", "10*6/L", "10*9/L", "4.2"),
+        ("4.2", "10*3/mm3", "10*9/L", "4.2"),
+        ("25", "dGy", "Gy", "2.5"),
+        ("2500", "mg/dm2", "mg/m2", "250000"),
     ],
 )
 def test_unit_conversion_is_exact(value: str, unit: str, canonical: str, expected: str) -> None:
@@ -84,10 +95,34 @@ def test_unit_conversion_is_exact(value: str, unit: str, canonical: str, expecte
 
 
 @pytest.mark.parametrize(
-    ("unit", "canonical"), [("mmol/L", "10*9/L"), ("mg", "mg/m2"), ("Gy", "Cel")]
+    ("unit", "canonical", "reason"),
+    [
+        ("mmol/L", "10*9/L", "another kind of quantity"),
+        ("mg", "mg/m2", "another kind of quantity"),
+        ("Gy", "Cel", "another kind of quantity"),
+        ("%", "1", "not convertible"),  # a percentage is not an x ULN ratio
+        # not UCUM: text as typed on a lab report
+        ("cells/uL", "10*9/L", "not a UCUM unit"),
+        ("x10^9/L", "10*9/L", "not a UCUM unit"),
+        ("10**9/L", "10*9/L", "not a UCUM unit"),
+        ("mcL", "10*9/L", "not a UCUM unit"),
+        ("°C", "Cel", "not a UCUM unit"),
+    ],
 )
-def test_unknown_unit_is_not_converted(unit: str, canonical: str) -> None:
-    assert convert(Decimal(1), unit, canonical) is None
+def test_unit_not_convertible_is_refused(unit: str, canonical: str, reason: str) -> None:
+    with pytest.raises(UnitError, match=reason):
+        convert(Decimal(1), unit, canonical)
+
+
+# Examples from the UCUM specification (unitsofmeasure.org, sections 2-4: prefixes, exponents,
+# the "10*"/"10^" atoms, annotations, division and the "." product), each parsed by the grammar.
+@pytest.mark.parametrize(
+    "code",
+    ["m", "km", "kg", "mm2", "m.s-2", "kg.m/s2", "/s", "10*3", "10^3", "10*-3/mL", "%",
+     "[degF]", "Cel", "mmol/L", "{rbc}", "/[HPF]", "mg/(24.h)", "mL/min/{1.73_m2}", "ug/dL"],
+)  # fmt: skip
+def test_ucum_specification_examples_parse(code: str) -> None:
+    assert is_ucum(code)
 
 
 def test_wbc_in_cells_per_microlitre_routes_like_10e9_per_litre(shipped_bundle: pr.Bundle) -> None:
@@ -205,7 +240,7 @@ def test_administrations_add_to_an_earlier_cumulative_observation() -> None:
                     "medicationCodeableConcept": {
                         "coding": [{"system": codes.ATC, "code": "L01DB01"}]
                     },
-                    "subject": {"display": "child"},
+                    "subject": {"reference": f"Patient/{SECRETS[3]}"},
                     "effectiveDateTime": when,
                     "dosage": {"dose": {"value": grams, "system": UCUM, "code": "g/m2"}},
                 }
@@ -221,7 +256,7 @@ def test_administrations_add_to_an_earlier_cumulative_observation() -> None:
 # -- refusals -------------------------------------------------------------------------------
 
 
-def test_every_problem_is_listed_with_its_position_and_accepted_units() -> None:
+def test_every_problem_is_listed_with_its_position_and_the_unit_reason() -> None:
     bundle = _base()
     wbc_index, wbc = _entry(bundle, "6690-2")
     wbc["valueQuantity"] = {"value": 12.5, "system": UCUM, "code": "mmol/L"}
@@ -235,8 +270,10 @@ def test_every_problem_is_listed_with_its_position_and_accepted_units() -> None:
         patient_from_fhir(bundle)
     problems = caught.value.problems
     assert len(problems) == 2
-    assert problems[0].startswith(f"entry[{wbc_index}] Observation.valueQuantity.code: unit not")
-    assert "accepted: 10*9/L, 10*3/uL" in problems[0]
+    assert problems[0] == (
+        f"entry[{wbc_index}] Observation.valueQuantity.code: another kind of quantity than"
+        " 10*9/L (for wbc_10e9_l, in 10*9/L)"
+    )
     assert problems[1].startswith(f"entry[{temp_index}] Observation.valueQuantity.code: a UCUM")
 
 
@@ -401,7 +438,7 @@ def test_cli_invalid_fhir_bundle_exits_1_without_identifiers(
     path.write_text(json.dumps(bundle), encoding="utf-8")
     result = runner.invoke(main, ["route", "--fhir", str(path)])
     assert result.exit_code == 1
-    assert "unit not accepted for wbc_10e9_l" in result.output
+    assert "another kind of quantity than 10*9/L (for wbc_10e9_l" in result.output
     for secret in SECRETS:
         assert secret not in result.output
 
@@ -419,3 +456,45 @@ def test_cli_plan_definition(runner: CliRunner) -> None:
     unknown = runner.invoke(main, ["fhir", "plan-definition", "alll"])
     assert unknown.exit_code == 2
     assert "did you mean 'all'?" in unknown.output
+
+
+# -- subject ----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("subject", "read"),
+    [
+        ({"reference": f"Patient/{SECRETS[3]}/_history/3"}, True),  # a version of the child
+        ({"identifier": {"system": "urn:kz:iin", "value": SECRETS[2]}}, True),
+        ({"identifier": {"system": "urn:kz:iin", "value": "IIN-000000000000"}}, False),
+        ({"reference": "Patient/someone-else"}, False),
+        ({"display": "the child"}, False),  # no reference or identifier: not known to be hers
+    ],
+)
+def test_only_the_childs_resources_are_read(subject: dict[str, Any], read: bool) -> None:
+    bundle = _base()
+    index, _ = _entry(bundle, "8310-5")
+    del bundle["entry"][index]  # the exported temperature: this one alone is then read or not
+    fever = _observation(
+        "8310-5",
+        {"valueQuantity": {"value": 39.4, "system": UCUM, "code": "Cel"}},
+        "2026-11-22T08:59:00+05:00",
+    )
+    fever["resource"]["subject"] = subject
+    bundle["entry"].append(fever)
+    reading = pr_reading(bundle)
+    assert (reading.patient.observations.get("temperature_c") == 39.4) is read
+    note = f"entry[{len(bundle['entry']) - 1}] Observation: subject is not the child's Patient"
+    assert (note in reading.ignored) is not read
+
+
+def test_units_convert_the_same_from_many_threads() -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    from pedonc_routing.interop.fhir import units
+
+    units._parse_once.cache_clear()
+    cases = [("300", "/uL"), ("0.3", "10^9/L"), ("0.3", "10*3/uL"), ("300", "{cells}/mm3")] * 50
+    with ThreadPoolExecutor(8) as pool:
+        results = list(pool.map(lambda c: convert(Decimal(c[0]), c[1], "10*9/L"), cases))
+    assert set(results) == {Decimal("0.3")}

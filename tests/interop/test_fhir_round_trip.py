@@ -70,7 +70,8 @@ def test_decision_bundle_validates(shipped_bundle: pr.Bundle, path: Path) -> Non
     }
     if decision.protocol is not None:
         assert care_plan["instantiatesCanonical"] == [
-            f"{codes.PLAN_DEFINITION_BASE}/{decision.protocol.id}|{decision.protocol.version}"
+            f"{codes.PLAN_DEFINITION_BASE}/{codes.fhir_id(decision.protocol.id)}"
+            f"|{decision.protocol.version}"
         ]
 
 
@@ -140,12 +141,13 @@ def test_needs_data_decision_asks_for_each_missing_input(shipped_bundle: pr.Bund
 
 def test_decision_care_plan_is_the_next_position(shipped_bundle: pr.Bundle) -> None:
     """A patient Bundle plus the decision's CarePlan (created later) is read at the new step."""
-    patient = _load(EXAMPLES_DIR / "01_b_all_standard_risk.yaml")
-    decision = shipped_bundle.route(patient)
+    exported = patient_to_fhir(_load(EXAMPLES_DIR / "01_b_all_standard_risk.yaml"))
+    read = read_fhir_patient(exported)
+    decision = shipped_bundle.route(read.patient)
     assert decision.step is not None
-    care_plan = _resources(decision_to_fhir(decision), "CarePlan")[0]
+    care_plan = _resources(decision_to_fhir(decision, subject=read.reference), "CarePlan")[0]
+    assert care_plan["subject"] == {"reference": "Patient/anon-0001"}  # the resource id
     care_plan["created"] = "2026-11-22T09:30:00+05:00"
-    exported = patient_to_fhir(patient)
     exported["entry"].append({"resource": care_plan})
     later = patient_from_fhir(exported, as_of="2026-11-22T10:00:00+05:00")
     assert later.position is not None
@@ -197,7 +199,9 @@ def test_plan_definition_validates_with_an_action_per_step(
     assert definition["status"] == ("draft" if protocol.status == "draft" else "active")
     assert len(definition["relatedArtifact"]) == len(protocol.sources)
     actions = {action["id"]: action for action in definition["action"]}
-    assert list(actions) == [codes.fhir_id(step_id) for step_id in protocol.steps]
+    steps = [codes.fhir_id(step_id) for step_id in protocol.steps]
+    assert list(actions)[: len(steps)] == steps  # then the exits (other protocols, return)
+    assert all(key.startswith("exit.") or key == "return" for key in list(actions)[len(steps) :])
     for step_id, step in protocol.steps.items():
         action = actions[codes.fhir_id(step_id)]
         transitions = len(step.next) + (step.otherwise is not None)
@@ -205,11 +209,10 @@ def test_plan_definition_validates_with_an_action_per_step(
         stops = [c for c in action.get("condition", []) if c["kind"] == "stop"]
         assert len(stops) == len(step.next)
         for stop, transition in zip(stops, step.next, strict=True):
-            parsed = json.loads(stop["expression"]["expression"])
-            assert parsed == transition.when.model_dump(
+            assert _own_language(stop["expression"]) == transition.when.model_dump(
                 mode="json", by_alias=True, exclude_none=True
             )
-            assert stop["expression"]["language"] == codes.CONDITION_LANGUAGE
+            assert stop["expression"]["language"] == "text/fhirpath"
         if step.timing.due_within_hours is not None and step.timing.repeat_every_months is None:
             assert action["timingDuration"]["value"] == step.timing.due_within_hours
         assert action["participant"][0]["role"]["coding"][0]["code"] == step.care.specialist
@@ -222,7 +225,15 @@ def test_plan_definition_entry_step_carries_applies_to(shipped_bundle: pr.Bundle
     entry = next(a for a in definition["action"] if a["id"] == codes.fhir_id(protocol.entry))
     applicability = [c for c in entry["condition"] if c["kind"] == "applicability"]
     expected = protocol.applies_to.model_dump(mode="json", by_alias=True, exclude_none=True)
-    assert json.loads(applicability[0]["expression"]["expression"]) == expected
+    assert _own_language(applicability[0]["expression"]) == expected
+
+
+def _own_language(expression: dict[str, Any]) -> Any:
+    """The guard in our condition language, from the Expression's extension."""
+    (extension,) = [e for e in expression["extension"] if e["url"] == codes.CONDITION_EXTENSION]
+    parts = {part["url"]: part for part in extension["extension"]}
+    assert parts["language"]["valueCode"] == codes.CONDITION_LANGUAGE
+    return json.loads(parts["expression"]["valueString"])
 
 
 def test_override_is_an_applicability_condition_of_its_target(shipped_bundle: pr.Bundle) -> None:

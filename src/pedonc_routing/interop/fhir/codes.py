@@ -33,6 +33,8 @@ FACILITY_ID_SYSTEM = f"{BASE}/sid/facility"
 PATIENT_ID_SYSTEM = f"{BASE}/sid/patient"
 PLAN_DEFINITION_BASE = f"{BASE}/PlanDefinition"
 CONDITION_LANGUAGE = "text/x-pedonc-condition"
+#: Expression extension carrying the guard in our condition language beside its FHIRPath.
+CONDITION_EXTENSION = f"{BASE}/StructureDefinition/condition-language"
 
 #: Extensions (defined by this project; documented in docs/fhir.md).
 POSITION_EXTENSION = f"{BASE}/StructureDefinition/pathway-position"
@@ -49,12 +51,26 @@ class Coded:
     input: str
 
 
-#: Observation.code -> input (numbers keep their vocabulary unit, see units.py).
-#: Sources: loinc.org (6690-2, 751-8, 8310-5, 30525-0).
+#: Observation.code (or Observation.component.code) -> input; numbers keep their vocabulary
+#: unit (units.py converts). The first code of each input is the one written on export.
+#: Several LOINC codes measure the same quantity (automated, manual or method-less counts;
+#: body temperature and oral temperature): EHRs send any of them. Sources, docs/fhir.md.
 LOINC_OBSERVATIONS: tuple[Coded, ...] = (
     Coded(LOINC, "6690-2", "Leukocytes [#/volume] in Blood by Automated count", "wbc_10e9_l"),
+    Coded(LOINC, "26464-8", "Leukocytes [#/volume] in Blood", "wbc_10e9_l"),
     Coded(LOINC, "751-8", "Neutrophils [#/volume] in Blood by Automated count", "anc_10e9_l"),
+    Coded(LOINC, "753-4", "Neutrophils [#/volume] in Blood by Manual count", "anc_10e9_l"),
+    Coded(LOINC, "26499-4", "Neutrophils [#/volume] in Blood", "anc_10e9_l"),
     Coded(LOINC, "8310-5", "Body temperature", "temperature_c"),
+    Coded(LOINC, "8331-1", "Oral temperature", "temperature_c"),
+)
+
+#: Observation.category of vital signs (FHIR R4 vital-signs profile requires it).
+OBSERVATION_CATEGORY = "http://terminology.hl7.org/CodeSystem/observation-category"
+
+#: mCODE: the morphology of a cancer Condition (ICD-O-3 morphology, or SNOMED CT).
+MCODE_MORPHOLOGY_EXTENSION = (
+    "http://hl7.org/fhir/us/mcode/StructureDefinition/mcode-histology-morphology-behavior"
 )
 
 #: Observation.code for the child's age when the birth date is not known.
@@ -166,4 +182,5 @@ def fhir_id(name: str) -> str:
 
 
 def plan_definition_url(protocol_id: str) -> str:
-    return f"{PLAN_DEFINITION_BASE}/{protocol_id}"
+    """The canonical URL; it ends with the PlanDefinition's ``id``, as FHIR expects."""
+    return f"{PLAN_DEFINITION_BASE}/{fhir_id(protocol_id)}"

@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import re
 import uuid
 from datetime import datetime, timedelta
 from typing import Any
@@ -31,7 +30,6 @@ from pedonc_routing.interop.fhir import codes
 from pedonc_routing.interop.fhir.patient_out import position_extension
 from pedonc_routing.model.patient import PatientState
 
-_FHIR_ID = re.compile(r"^[A-Za-z0-9\-.]{1,64}$")
 _CARE_PLAN_STATUS = {
     "routed": "active",
     "needs_data": "on-hold",
@@ -42,35 +40,62 @@ _CARE_PLAN_STATUS = {
 _PRIORITY = {"emergency": "stat", "urgent": "urgent", "routine": "routine"}
 
 
-def decision_to_fhir(decision: Decision, patient: PatientState | None = None) -> dict[str, Any]:
+def request_priority(urgency: str | None) -> str:
+    """A decision's urgency as a FHIR request priority (emergency -> stat)."""
+    return _PRIORITY.get(urgency or "", "routine")
+
+
+def decision_to_fhir(
+    decision: Decision,
+    patient: PatientState | None = None,
+    *,
+    subject: str | None = None,
+    requester: str | None = None,
+) -> dict[str, Any]:
     """The decision as a FHIR R4 Bundle (collection); deterministic for a given decision.
 
-    ``patient`` only names the subject (``Patient/ID`` when its id is a FHIR id, else by
-    identifier); without it the subject is an anonymous reference.
+    ``subject`` is the reference of the input Patient resource (``Patient/ID`` or its
+    ``fullUrl``: :attr:`FhirPatient.reference`). Without it, ``patient`` names the subject
+    by its identifier (a ``patient_id`` is an identifier, never a resource id); without
+    either the subject is an anonymous reference. ``requester`` (e.g.
+    ``PractitionerRole/123``) is the ``requester`` of every ServiceRequest and Task.
     """
-    builder = _Builder(decision, _subject(patient))
+    builder = ResourceBuilder(decision, subject_reference(patient, subject), requester)
     return builder.bundle()
 
 
-def _subject(patient: PatientState | None) -> dict[str, Any]:
+def subject_reference(patient: PatientState | None, subject: str | None) -> dict[str, Any]:
+    """The Reference to the child: the Patient resource, else its identifier, else none."""
+    if subject is not None:
+        return {"reference": subject}
     if patient is None or patient.patient_id is None:
         return {"type": "Patient", "display": "patient"}
-    if _FHIR_ID.match(patient.patient_id):
-        return {"reference": f"Patient/{patient.patient_id}"}
     return {
         "type": "Patient",
         "identifier": {"system": codes.PATIENT_ID_SYSTEM, "value": patient.patient_id},
     }
 
 
-class _Builder:
-    def __init__(self, decision: Decision, subject: dict[str, Any]) -> None:
+class ResourceBuilder:
+    def __init__(
+        self,
+        decision: Decision,
+        subject: dict[str, Any],
+        requester: str | None = None,
+        *,
+        proposal: bool = False,
+    ) -> None:
+        # a proposal ($apply) is a draft the clinician accepts; an order-level plan is not
+        self.proposal = proposal
         self.decision = decision
         self.subject = subject
+        self.requester = {"reference": requester} if requester else None
         self.as_of = decision.as_of
         # The whole decision and its subject seed the urn:uuid full URLs: two children (or
         # two decisions) at the same as_of must not share a CarePlan's UUID.
-        content = json.dumps([decision.to_dict(), subject], sort_keys=True, ensure_ascii=False)
+        content = json.dumps(
+            [decision.to_dict(), subject, requester], sort_keys=True, ensure_ascii=False
+        )
         self.seed = hashlib.sha256(content.encode("utf-8")).hexdigest()
         self.entries: list[dict[str, Any]] = []
         self.tags = [
@@ -139,6 +164,16 @@ class _Builder:
             performers.append(organization)
         return performers
 
+    def _intent(self, intent: str) -> str:
+        return "proposal" if self.proposal else intent
+
+    def _status(self, status: str) -> str:
+        return "draft" if self.proposal else status
+
+    def _add_requester(self, resource: dict[str, Any]) -> None:
+        if self.requester is not None:
+            resource["requester"] = dict(self.requester)
+
     def _specialist_coding(self) -> dict[str, str]:
         specialist = self.decision.specialist
         assert specialist is not None
@@ -171,10 +206,10 @@ class _Builder:
         request: dict[str, Any] = {
             "resourceType": "ServiceRequest",
             "instantiatesCanonical": self._canonical(),
-            "status": "completed" if decision.status == "completed" else "active",
-            "intent": "plan",
+            "status": self._status("completed" if decision.status == "completed" else "active"),
+            "intent": self._intent("plan"),
             "category": [{"text": step.kind}],
-            "priority": _PRIORITY.get(decision.urgency or "", "routine"),
+            "priority": request_priority(decision.urgency),
             "code": {
                 "coding": [
                     {
@@ -192,6 +227,7 @@ class _Builder:
             "authoredOn": self.as_of,
             "reasonCode": self._reasons(),
         }
+        self._add_requester(request)
         if performers:
             request["performer"] = performers
         if decision.specialist is not None:
@@ -209,14 +245,15 @@ class _Builder:
         task: dict[str, Any] = {
             "resourceType": "Task",
             "basedOn": [request],
-            "status": "completed" if decision.status == "completed" else "requested",
-            "intent": "order",
-            "priority": _PRIORITY.get(decision.urgency or "", "routine"),
+            "status": self._status("completed" if decision.status == "completed" else "requested"),
+            "intent": self._intent("order"),
+            "priority": request_priority(decision.urgency),
             "description": step.title,
             "focus": request,
             "for": self.subject,
             "authoredOn": self.as_of,
         }
+        self._add_requester(task)
         if performers:
             task["owner"] = performers[0]
         if step.due_at:
@@ -232,8 +269,8 @@ class _Builder:
         request: dict[str, Any] = {
             "resourceType": "ServiceRequest",
             "instantiatesCanonical": self._canonical(),
-            "status": "active",
-            "intent": "plan",
+            "status": self._status("active"),
+            "intent": self._intent("plan"),
             "code": {
                 "coding": [
                     {
@@ -263,6 +300,7 @@ class _Builder:
         elif follow_up.due_within_hours is not None:
             due = datetime.fromisoformat(self.as_of) + timedelta(hours=follow_up.due_within_hours)
             request["occurrencePeriod"] = {"start": self.as_of, "end": due.isoformat()}
+        self._add_requester(request)
         if performers:
             request["performer"] = performers
         return self.add(f"ServiceRequest/{follow_up.id}", request)
@@ -277,14 +315,15 @@ class _Builder:
             )
         task = {
             "resourceType": "Task",
-            "status": "requested",
-            "intent": "order",
+            "status": self._status("requested"),
+            "intent": self._intent("order"),
             "code": {"coding": [{"system": codes.TASK_SYSTEM, "code": "collect-data"}]},
             "description": "collect the missing data: " + ", ".join(self.decision.missing),
             "for": self.subject,
             "authoredOn": self.as_of,
             "input": inputs,
         }
+        self._add_requester(task)
         return self.add("Task/collect-data", task)
 
     def _care_plan(self, activities: list[dict[str, str]]) -> None:
@@ -292,8 +331,8 @@ class _Builder:
         care_plan: dict[str, Any] = {
             "resourceType": "CarePlan",
             "meta": {"tag": self.tags},
-            "status": _CARE_PLAN_STATUS[decision.status],
-            "intent": "plan",
+            "status": self._status(_CARE_PLAN_STATUS[decision.status]),
+            "intent": self._intent("plan"),
             "description": decision.summary(),
             "subject": self.subject,
             "period": {"start": self.as_of},

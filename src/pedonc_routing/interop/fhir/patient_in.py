@@ -4,26 +4,33 @@ The Bundle is first parsed with the ``fhir.resources`` R4B models, so anything t
 valid FHIR is refused before any mapping. Then each resource kind fills its part of the
 state (docs/fhir.md has the full table):
 
-- Patient: birth date, sex, home region (``address.state``), current facility
-  (``managingOrganization.identifier``);
-- Condition: the diagnosis (ICD-10 in ``code``, ICD-O-3 morphology in ``code``, ICD-O-3
-  topography in ``bodySite``);
-- Observation: inputs by LOINC or by the project code system; the latest value at or
-  before ``as_of`` wins;
+- Patient: the child (the one Patient, the one named by the caller, or the one search
+  ``match`` among several); birth date, sex, home region (``address.state``), current
+  facility (``managingOrganization.identifier``);
+- every other resource counts only when its ``subject`` is that Patient: the mother's
+  temperature in the same Bundle is listed as ignored, never read;
+- Condition: the diagnosis (ICD-10 in ``code``, ICD-O-3 morphology in ``code`` or in the
+  mCODE histology-morphology-behavior extension, ICD-O-3 topography in ``bodySite``);
+  problem-list and encounter-diagnosis Conditions that agree are one diagnosis;
+- Observation: inputs by LOINC (several codes per quantity) or by the project code system,
+  in ``value[x]`` or in a ``component`` (vital-signs panels); a final result beats a
+  preliminary one, then the latest at or before ``as_of`` wins;
 - MedicationAdministration / Procedure: cumulative drug doses (mg/m2) and radiation doses
   (Gy), summed per drug or body site on top of the latest cumulative Observation;
 - CarePlan with the pathway-position extension: where the child is on a pathway.
 
-Codes that are not mapped are ignored (a hospital Bundle holds many unrelated resources);
-a mapped code with a unit we cannot convert is an error. Every problem is collected and
-raised at once as :class:`PatientDataError`, located by ``entry[N] Resource.element`` and
-never quoting a value.
+Codes that are not mapped are ignored (a hospital Bundle holds many unrelated resources),
+except a temperature under a code we do not map, which is refused rather than lost; a
+mapped code with a unit that is not UCUM or not convertible is an error. Every problem is
+collected and raised at once as :class:`PatientDataError`, located by
+``entry[N] Resource.element`` and never quoting a value.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, tzinfo
@@ -45,7 +52,7 @@ from pedonc_routing.interop.fhir._json import (
     parse_instant,
     text,
 )
-from pedonc_routing.interop.fhir.units import accepted_units, convert
+from pedonc_routing.interop.fhir.units import UnitError, convert, same_kind
 from pedonc_routing.model.patient import PatientState
 from pedonc_routing.vocabulary.codes import CodeFormatError, icd10_key, icd10_pattern
 
@@ -54,11 +61,18 @@ logger = logging.getLogger(__name__)
 _LOINC = codes.by_code(codes.LOINC_OBSERVATIONS)
 _DRUGS = codes.by_code(codes.DRUGS)
 _SITES = codes.by_code(codes.RADIATION_SITES)
-_OBSERVATION_STATUSES = frozenset({"final", "amended", "corrected", "preliminary"})
+_FINAL_STATUSES = frozenset({"final", "amended", "corrected"})
+_OBSERVATION_STATUSES = _FINAL_STATUSES | {"preliminary"}
 _EXCLUDED_VERIFICATION = frozenset({"refuted", "entered-in-error"})
 _POSITION_STATUSES = frozenset({"active", "on-hold", "completed"})
 _ICD10_SYSTEMS = frozenset({codes.ICD10, "http://hl7.org/fhir/sid/icd-10-cm"})
 _AGE_UNITS = {"a": "age_years", "mo": "age_months"}
+#: The resource kinds read for the child; each must have the child as its subject.
+_CLINICAL_KINDS = frozenset(
+    {"Observation", "Condition", "MedicationAdministration", "Procedure", "CarePlan"}
+)
+#: ISO 3166-2:KZ code form; whether it is a real subdivision is checked with the state.
+_REGION_CODE = re.compile(r"^KZ-[0-9A-Z]{2,3}$")
 
 
 @dataclass(frozen=True)
@@ -67,21 +81,62 @@ class FhirPatient:
 
     Attributes:
         patient: the state to route.
-        ignored: one line per resource that was not used (unmapped code, status, after
-            ``as_of``), located by its Bundle position; never a value.
+        ignored: one line per resource that was not used (another subject, unmapped code,
+            status, entered in error, after ``as_of``), located by its Bundle position;
+            never a value.
+        reference: how to refer to the input Patient (``Patient/ID`` when it has a resource
+            id, else its ``fullUrl``; None when it has neither): the subject of the decision
+            resources written for it.
     """
 
     patient: PatientState
     ignored: tuple[str, ...] = ()
+    reference: str | None = None
 
 
 @dataclass
 class _Timed:
-    """A value with the time it was recorded and where it came from."""
+    """A value with the time it was recorded, where it came from and whether it is final."""
 
     when: datetime
     value: Any
     where: str
+    final: bool = True
+
+
+@dataclass(frozen=True)
+class _Child:
+    """The child's Patient entry and every way a resource may refer to it."""
+
+    entry: Entry
+    references: frozenset[str]  # its fullUrl and Patient/ID
+    identifiers: frozenset[tuple[str, str]]  # (system, value) of its identifiers
+
+    @property
+    def reference(self) -> str | None:
+        resource_id = text(self.entry.resource.get("id"))
+        if resource_id is not None:
+            return f"Patient/{resource_id}"
+        return next(iter(sorted(self.references)), None)
+
+    def is_subject_of(self, resource: Mapping[str, Any]) -> bool:
+        """True when the resource's ``subject`` is this Patient (by reference or identifier).
+
+        An absolute reference counts only when it is this Patient's ``fullUrl``: the same id
+        on another server is another person.
+        """
+        subject = as_map(resource.get("subject"))
+        reference = text(subject.get("reference"))
+        if reference is not None:
+            return _without_history(reference) in self.references
+        identifier = as_map(subject.get("identifier"))
+        pair = (text(identifier.get("system")), text(identifier.get("value")))
+        return pair in self.identifiers
+
+
+def _without_history(reference: str) -> str:
+    """``Patient/1/_history/2`` -> ``Patient/1``: a version of the same resource."""
+    return reference.split("/_history/", 1)[0]
 
 
 @dataclass
@@ -97,28 +152,44 @@ class _Reading:
 
 
 def patient_from_fhir(
-    source: str | bytes | Mapping[str, Any], *, as_of: datetime | str | None = None
+    source: str | bytes | Mapping[str, Any],
+    *,
+    as_of: datetime | str | None = None,
+    patient: str | None = None,
 ) -> PatientState:
     """A FHIR Bundle (JSON text or parsed) as a patient state.
 
-    ``as_of`` defaults to ``Bundle.timestamp``. Raises :class:`PatientDataError` listing
-    every problem.
+    ``as_of`` defaults to ``Bundle.timestamp``. ``patient`` names the child's Patient (its
+    resource id, ``Patient/ID`` or ``fullUrl``) when the Bundle holds several. Raises
+    :class:`PatientDataError` listing every problem.
     """
-    return read_fhir_patient(source, as_of=as_of).patient
+    return read_fhir_patient(source, as_of=as_of, patient=patient).patient
 
 
 def read_fhir_patient(
-    source: str | bytes | Mapping[str, Any], *, as_of: datetime | str | None = None
+    source: str | bytes | Mapping[str, Any],
+    *,
+    as_of: datetime | str | None = None,
+    patient: str | None = None,
 ) -> FhirPatient:
     """Like :func:`patient_from_fhir`, also listing the resources that were not used."""
     bundle = _parse(source)
     moment = _as_of(bundle, as_of)
     reading = _Reading(moment, _zone(moment))
     state: dict[str, Any] = {"as_of": moment.isoformat()}
-    patients, conditions, care_plans = [], [], []
-    for entry in entries(bundle):
-        if entry.kind == "Patient":
-            patients.append(entry)
+    items = list(entries(bundle))
+    child = _choose_child(bundle, items, patient, reading.problems)
+    if child is None:
+        raise PatientDataError(reading.problems)
+    _read_patient(child.entry, state, reading.problems)
+    conditions, care_plans = [], []
+    for entry in items:
+        if entry.kind not in _CLINICAL_KINDS:
+            continue
+        if not child.is_subject_of(entry.resource):
+            reading.ignored.append(
+                f"entry[{entry.index}] {entry.kind}: subject is not the child's Patient"
+            )
         elif entry.kind == "Condition":
             conditions.append(entry)
         elif entry.kind == "CarePlan":
@@ -129,18 +200,17 @@ def read_fhir_patient(
             _read_administration(entry, reading)
         elif entry.kind == "Procedure":
             _read_procedure(entry, reading)
-    _read_patient(patients, state, reading.problems)
     _read_diagnosis(conditions, state, reading)
     _read_position(care_plans, state, reading)
     _collect_inputs(reading, state)
     if reading.problems:
         raise PatientDataError(reading.problems)
     try:
-        patient = PatientState.model_validate(state)
+        state_read = PatientState.model_validate(state)
     except ValidationError as error:
         raise PatientDataError(shape_problems(error)) from None
     logger.debug("read FHIR bundle: %d resource(s) ignored", len(reading.ignored))
-    return FhirPatient(patient, tuple(reading.ignored))
+    return FhirPatient(state_read, tuple(reading.ignored), child.reference)
 
 
 # -- the Bundle -----------------------------------------------------------------------------
@@ -263,15 +333,63 @@ def _zone(moment: datetime) -> tzinfo:
 # -- Patient --------------------------------------------------------------------------------
 
 
-def _read_patient(patients: list[Entry], state: dict[str, Any], problems: list[str]) -> None:
-    if not patients:
+def _choose_child(
+    bundle: Mapping[str, Any], items: list[Entry], named: str | None, problems: list[str]
+) -> _Child | None:
+    """The child's Patient: the only one, the one ``named``, or the only search match."""
+    full_urls = {
+        index: text(as_map(item).get("fullUrl"))
+        for index, item in enumerate(as_list(bundle.get("entry")))
+    }
+    children = []
+    for entry in items:
+        if entry.kind != "Patient":
+            continue
+        references = {full_urls.get(entry.index)}
+        resource_id = text(entry.resource.get("id"))
+        if resource_id is not None:
+            references.add(f"Patient/{resource_id}")
+        identifiers = {
+            (text(as_map(i).get("system")), text(as_map(i).get("value")))
+            for i in as_list(entry.resource.get("identifier"))
+        }
+        children.append(
+            _Child(
+                entry,
+                frozenset(r for r in references if r is not None),
+                frozenset((s, v) for s, v in identifiers if s is not None and v is not None),
+            )
+        )
+    if not children:
         problems.append("bundle: no Patient resource")
-        return
-    if len(patients) > 1:
-        listed = ", ".join(f"entry[{p.index}]" for p in patients)
-        problems.append(f"bundle: more than one Patient resource ({listed})")
-        return
-    entry = patients[0]
+        return None
+    if named is not None:
+        wanted = {named, f"Patient/{named}"}
+        chosen = [child for child in children if wanted & child.references]
+        if len(chosen) != 1:
+            problems.append("bundle: no single Patient has the id or fullUrl given as patient")
+            return None
+        return chosen[0]
+    if len(children) > 1:
+        matches = [
+            child
+            for child in children
+            if as_map(as_map(as_list(bundle.get("entry"))[child.entry.index]).get("search")).get(
+                "mode"
+            )
+            == "match"
+        ]
+        if len(matches) == 1:
+            return matches[0]
+        listed = ", ".join(f"entry[{child.entry.index}]" for child in children)
+        problems.append(
+            f"bundle: more than one Patient resource ({listed}); name the child's (patient=)"
+        )
+        return None
+    return children[0]
+
+
+def _read_patient(entry: Entry, state: dict[str, Any], problems: list[str]) -> None:
     patient = entry.resource
     state["patient_id"] = _patient_id(patient)
     birth = text(patient.get("birthDate"))
@@ -292,7 +410,14 @@ def _read_patient(patients: list[Entry], state: dict[str, Any], problems: list[s
         if as_map(address).get("use") in (None, "home")
     } - {None}
     if len(regions) == 1:
-        state["home_region"] = regions.pop()
+        region = regions.pop()
+        if region is not None and not _REGION_CODE.match(region):
+            # a name ("Almaty") would only fail later, without its place in the Bundle
+            problems.append(
+                f"{entry.at('address.state')}: must be the ISO 3166-2:KZ code of the home"
+                " region (e.g. KZ-75), not its name"
+            )
+        state["home_region"] = region
     else:
         problems.append(
             f"{entry.at('address.state')}: "
@@ -318,12 +443,20 @@ def _patient_id(patient: Mapping[str, Any]) -> str | None:
 
 
 def _read_diagnosis(conditions: list[Entry], state: dict[str, Any], reading: _Reading) -> None:
-    """The one diagnosis: among Conditions with ICD-10 or ICD-O-3 codes, the neoplasm."""
+    """The one diagnosis: among Conditions with ICD-10 or ICD-O-3 codes, the neoplasm.
+
+    EHRs record the same diagnosis more than once (a problem-list item, an encounter
+    diagnosis, an mCODE primary cancer condition), often with different parts coded: the
+    parts are merged, and only parts that disagree are a conflict.
+    """
     found: list[tuple[Entry, dict[str, str | None]]] = []
     for entry in conditions:
         verification = codings(entry.resource.get("verificationStatus"))
+        if any(code == "entered-in-error" for _, code in verification):
+            reading.ignored.append(f"entry[{entry.index}] Condition: entered in error")
+            continue
         if any(code in _EXCLUDED_VERIFICATION for _, code in verification):
-            reading.ignored.append(f"entry[{entry.index}] Condition: refuted or entered in error")
+            reading.ignored.append(f"entry[{entry.index}] Condition: refuted")
             continue
         diagnosis = _diagnosis_of(entry, reading.problems)
         if any(diagnosis.values()):
@@ -332,30 +465,54 @@ def _read_diagnosis(conditions: list[Entry], state: dict[str, Any], reading: _Re
             reading.ignored.append(f"entry[{entry.index}] Condition: no ICD-10 or ICD-O-3 code")
     if len(found) > 1:
         found = [item for item in found if _is_neoplasm(item[1])] or found
-    distinct = {tuple(sorted(d.items(), key=lambda kv: kv[0])) for _, d in found}
-    if len(distinct) > 1:
-        listed = ", ".join(f"entry[{entry.index}]" for entry, _ in found)
-        reading.problems.append(
-            f"Condition: several different diagnoses ({listed}); send the one to route"
-        )
-    elif found:
-        state["diagnosis"] = found[0][1]
+    if not found:
+        return
+    merged: dict[str, str | None] = {}
+    for key in found[0][1]:
+        values = {diagnosis[key] for _, diagnosis in found if diagnosis[key]}
+        if len(values) > 1:
+            listed = ", ".join(f"entry[{entry.index}]" for entry, _ in found)
+            reading.problems.append(
+                f"Condition: several different diagnoses ({listed}); send the one to route"
+            )
+            return
+        merged[key] = values.pop() if values else None
+    state["diagnosis"] = merged
 
 
 def _diagnosis_of(entry: Entry, problems: list[str]) -> dict[str, str | None]:
-    code = entry.resource.get("code")
+    resource = entry.resource
+    code = resource.get("code")
     icd10 = {c for s, c in codings(code) if s in _ICD10_SYSTEMS}
-    morphology = {c for s, c in codings(code) if s == codes.ICDO3 and "/" in c}
-    topography = {
+    icdo3 = [c for s, c in codings(code) if s == codes.ICDO3]
+    morphology = {c for c in icdo3 if "/" in c}
+    topography = {c for c in icdo3 if "/" not in c}  # mCODE allows a topography in code
+    morphology_path = "code.coding"
+    for index, extension in enumerate(as_list(resource.get("extension"))):
+        if as_map(extension).get("url") != codes.MCODE_MORPHOLOGY_EXTENSION:
+            continue
+        path = f"extension[{index}].valueCodeableConcept"
+        concept = as_map(extension).get("valueCodeableConcept")
+        found = {c for s, c in codings(concept) if s == codes.ICDO3 and "/" in c}
+        if not found:
+            # a SNOMED CT morphology cannot be mapped to ICD-O-3 here; guards (e.g. the
+            # glioma entry) need the ICD-O-3 code, so it is refused rather than dropped
+            problems.append(
+                f"{entry.at(path)}: histology-morphology-behavior needs an ICD-O-3"
+                f" morphology coding ({codes.ICDO3})"
+            )
+        morphology |= found
+        morphology_path = path
+    topography |= {
         c
-        for site in as_list(entry.resource.get("bodySite"))
+        for site in as_list(resource.get("bodySite"))
         for s, c in codings(site)
         if s == codes.ICDO3
     }
     chosen: dict[str, str | None] = {}
     for key, values, path in (
         ("icd10", icd10, "code.coding"),
-        ("icdo3_morphology", morphology, "code.coding"),
+        ("icdo3_morphology", morphology, morphology_path),
         ("icdo3_topography", topography, "bodySite.coding"),
     ):
         if len(values) > 1:
@@ -379,7 +536,7 @@ def _is_neoplasm(diagnosis: dict[str, str | None]) -> bool:
 
 
 def _input_of(entry: Entry, concept: Any, path: str, reading: _Reading) -> str | None:
-    """The input an Observation code stands for (None: not mapped, ignored)."""
+    """The input an Observation code stands for (None: not mapped, or a problem)."""
     names = set()
     for system, code in codings(concept):
         if (system, code) in _LOINC:
@@ -391,10 +548,7 @@ def _input_of(entry: Entry, concept: Any, path: str, reading: _Reading) -> str |
     if len(names) > 1:
         reading.problems.append(f"{entry.at(path)}: codes for different inputs")
         return None
-    if not names:
-        reading.ignored.append(f"entry[{entry.index}] {entry.kind}: code not mapped")
-        return None
-    return names.pop()
+    return names.pop() if names else None
 
 
 def _when(entry: Entry, prefix: str, reading: _Reading) -> datetime | None:
@@ -415,47 +569,93 @@ def _when(entry: Entry, prefix: str, reading: _Reading) -> datetime | None:
 
 
 def _read_observation(entry: Entry, reading: _Reading) -> None:
+    """The Observation's own value and each ``component`` (a vital-signs panel holds its
+    values there, under a panel code we need not know)."""
     resource = entry.resource
+    parts: list[tuple[str, str, Mapping[str, Any]]] = []  # (input, element prefix, holder)
     name = _input_of(entry, resource.get("code"), "code.coding", reading)
-    if name is None:
+    if name is not None:
+        parts.append((name, "", resource))
+    for index, component in enumerate(as_list(resource.get("component"))):
+        prefix = f"component[{index}]."
+        part = _input_of(entry, as_map(component).get("code"), prefix + "code.coding", reading)
+        if part is not None:
+            parts.append((part, prefix, as_map(component)))
+    if not parts:
+        _refuse_unmapped_temperature(entry, reading)
         return
-    if resource.get("status") not in _OBSERVATION_STATUSES:
+    status = resource.get("status")
+    if status == "entered-in-error":
+        reading.ignored.append(f"entry[{entry.index}] Observation: entered in error")
+        return
+    if status not in _OBSERVATION_STATUSES:
         reading.ignored.append(f"entry[{entry.index}] Observation: status not usable")
         return
     when = _when(entry, "effective", reading)
     if when is None:
         return
-    if name == codes.AGE_CODE.input:
-        _read_age(entry, when, reading)
-        return
-    value = _observation_value(entry, name, reading.problems)
-    if value is None:
-        reading.ignored.append(f"entry[{entry.index}] Observation: no value")
-        return
-    reading.latest.setdefault(name, []).append(_Timed(when, value, f"entry[{entry.index}]"))
+    where = f"entry[{entry.index}]"
+    for name, prefix, holder in parts:
+        if name == codes.AGE_CODE.input:
+            _read_age(entry, when, reading)
+            continue
+        value = _observation_value(entry, prefix, holder, name, reading.problems)
+        if value is None:
+            reading.ignored.append(f"{where} Observation.{prefix}value[x]: no value")
+            continue
+        timed = _Timed(when, value, where, final=status in _FINAL_STATUSES)
+        reading.latest.setdefault(name, []).append(timed)
 
 
-def _observation_value(entry: Entry, name: str, problems: list[str]) -> Any:
-    resource = entry.resource
+def _refuse_unmapped_temperature(entry: Entry, reading: _Reading) -> None:
+    """An unmapped code is ignored, unless its value is a temperature: a fever under a
+    site-specific code we do not list (axillary, tympanic, ...) must not vanish."""
+    holders = [("", entry.resource)] + [
+        (f"component[{i}].", as_map(c))
+        for i, c in enumerate(as_list(entry.resource.get("component")))
+    ]
+    for prefix, holder in holders:
+        quantity = as_map(holder.get("valueQuantity"))
+        unit = text(quantity.get("code"))
+        if (
+            unit is not None
+            and quantity.get("system") in (None, codes.UCUM)
+            and same_kind(unit, codes.INPUT_UNITS["temperature_c"])
+        ):
+            reading.problems.append(
+                f"{entry.at(prefix + 'code.coding')}: a temperature under a code we do not"
+                " map; add LOINC 8310-5 (Body temperature)"
+            )
+            return
+    reading.ignored.append(f"entry[{entry.index}] Observation: code not mapped")
+
+
+def _observation_value(
+    entry: Entry, prefix: str, holder: Mapping[str, Any], name: str, problems: list[str]
+) -> Any:
+    """The value[x] of ``holder`` (the Observation or one component) for ``name``."""
     canonical = codes.INPUT_UNITS.get(name)
-    if "valueQuantity" in resource:
-        quantity = as_map(resource["valueQuantity"])
-        return _quantity(quantity, entry.at("valueQuantity"), name, canonical, problems)
-    if canonical is not None and any(key.startswith("value") for key in resource):
-        problems.append(f"{entry.at('value[x]')}: {name} needs a valueQuantity in {canonical}")
+    if "valueQuantity" in holder:
+        quantity = as_map(holder["valueQuantity"])
+        return _quantity(quantity, entry.at(prefix + "valueQuantity"), name, canonical, problems)
+    if canonical is not None and any(key.startswith("value") for key in holder):
+        problems.append(
+            f"{entry.at(prefix + 'value[x]')}: {name} needs a valueQuantity in {canonical}"
+        )
         return None
     for key in ("valueBoolean", "valueInteger", "valueString"):
-        if key in resource:
-            return resource[key]
-    if "valueCodeableConcept" in resource:
-        concept = as_map(resource["valueCodeableConcept"])
+        if key in holder:
+            return holder[key]
+    if "valueCodeableConcept" in holder:
+        concept = as_map(holder["valueCodeableConcept"])
         values = [c for s, c in codings(concept) if s == codes.INPUT_VALUE_SYSTEM]
         if len(values) == 1:
             return values[0]
         if not values and text(concept.get("text")):
             return concept["text"]
         problems.append(
-            f"{entry.at('valueCodeableConcept')}: needs one coding of {codes.INPUT_VALUE_SYSTEM}"
+            f"{entry.at(prefix + 'valueCodeableConcept')}: needs one coding of"
+            f" {codes.INPUT_VALUE_SYSTEM}"
         )
     return None
 
@@ -485,10 +685,10 @@ def _quantity(
         return None
     if unit == canonical:
         return raw
-    converted = convert(Decimal(str(raw)), unit, canonical)
-    if converted is None:
-        accepted = ", ".join(accepted_units(canonical))
-        problems.append(f"{where}.code: unit not accepted for {name} (accepted: {accepted})")
+    try:
+        converted = convert(Decimal(str(raw)), unit, canonical)
+    except UnitError as error:
+        problems.append(f"{where}.code: {error.reason} (for {name}, in {canonical})")
         return None
     whole = converted == converted.to_integral_value() and isinstance(raw, int)
     return int(converted) if whole else float(converted)
@@ -531,7 +731,9 @@ def _read_administration(entry: Entry, reading: _Reading) -> None:
         return
     name = drugs.pop()
     if resource.get("status") != "completed":
-        reading.ignored.append(f"entry[{entry.index}] MedicationAdministration: not completed")
+        reading.ignored.append(
+            f"entry[{entry.index}] MedicationAdministration: {_not_completed(resource)}"
+        )
         return
     when = _when(entry, "effective", reading)
     if when is None:
@@ -563,7 +765,7 @@ def _read_procedure(entry: Entry, reading: _Reading) -> None:
         reading.ignored.append(f"entry[{entry.index}] Procedure: no mapped radiation dose")
         return
     if resource.get("status") != "completed":
-        reading.ignored.append(f"entry[{entry.index}] Procedure: not completed")
+        reading.ignored.append(f"entry[{entry.index}] Procedure: {_not_completed(resource)}")
         return
     when = _when(entry, "performed", reading)
     if when is None:
@@ -580,6 +782,12 @@ def _read_procedure(entry: Entry, reading: _Reading) -> None:
         dose = _quantity(quantity, where, name, codes.INPUT_UNITS[name], reading.problems)
         if dose is not None:
             reading.doses.setdefault(name, []).append(_Timed(when, dose, f"entry[{entry.index}]"))
+
+
+def _not_completed(resource: Mapping[str, Any]) -> str:
+    if resource.get("status") == "entered-in-error":
+        return "entered in error"
+    return "not completed"
 
 
 # -- CarePlan: position ---------------------------------------------------------------------
@@ -659,7 +867,7 @@ def _collect_inputs(reading: _Reading, state: dict[str, Any]) -> None:
     observations: dict[str, Any] = {}
     exposures: dict[str, Any] = {}
     for name, timed in reading.latest.items():
-        latest = _latest(name, timed, reading.problems)
+        latest = _latest(name, timed, reading)
         if latest is None:
             continue
         if name in ("age_years", "age_months"):
@@ -686,11 +894,23 @@ def _collect_inputs(reading: _Reading, state: dict[str, Any]) -> None:
         state["exposures"] = totals
 
 
-def _latest(name: str, timed: list[_Timed], problems: list[str]) -> _Timed | None:
+def _latest(name: str, timed: list[_Timed], reading: _Reading) -> _Timed | None:
+    """The value to use: the latest final result; a preliminary one only when there is no
+    final result (a final result beats a later preliminary one: docs/fhir.md)."""
+    finals = [item for item in timed if item.final]
+    if finals:
+        for item in timed:
+            if not item.final:
+                reading.ignored.append(
+                    f"{item.where} Observation: preliminary {name}, a final result exists"
+                )
+        timed = finals
     newest = max(item.when for item in timed)
     at_newest = [item for item in timed if item.when == newest]
     if len({item.value for item in at_newest}) > 1:  # scalars; 37 == 37.0 is one value
         listed = ", ".join(item.where for item in at_newest)
-        problems.append(f"Observation: different values of {name} at the same time ({listed})")
+        reading.problems.append(
+            f"Observation: different values of {name} at the same time ({listed})"
+        )
         return None
     return at_newest[0]

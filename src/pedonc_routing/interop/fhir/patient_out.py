@@ -25,6 +25,11 @@ from pedonc_routing.model.patient import PatientState
 _FHIR_ID = re.compile(r"^[A-Za-z0-9\-.]{1,64}$")
 _DRUG_BY_INPUT = {coded.input: coded for coded in codes.DRUGS if coded.system == codes.ATC}
 _SITE_BY_INPUT = {coded.input: coded for coded in codes.RADIATION_SITES}
+_VITAL_SIGNS = {
+    "coding": [
+        {"system": codes.OBSERVATION_CATEGORY, "code": "vital-signs", "display": "Vital Signs"}
+    ]
+}
 
 
 def patient_to_fhir(patient: PatientState | Mapping[str, Any]) -> dict[str, Any]:
@@ -134,10 +139,13 @@ def _condition(state: PatientState, subject: dict[str, Any]) -> dict[str, Any]:
 def _observation(
     coded: codes.Coded, subject: dict[str, Any], as_of: str, value: dict[str, Any]
 ) -> dict[str, Any]:
-    """An Observation; ``value`` is its one ``value[x]``, e.g. ``{"valueBoolean": True}``."""
+    """An Observation; ``value`` is its one ``value[x]`` (e.g. ``{"valueBoolean": True}``),
+    optionally after its ``category``."""
+    category = {"category": value.pop("category")} if "category" in value else {}
     return {
         "resourceType": "Observation",
         "status": "final",
+        **category,
         "code": {
             "coding": [{"system": coded.system, "code": coded.code, "display": coded.display}]
         },
@@ -166,6 +174,9 @@ def _input_observation(
         element = {"valueInteger": value}
     else:
         element = {"valueQuantity": _quantity(value, unit)}
+    if name == "temperature_c":
+        # FHIR R4's vital-signs profile (bodytemp) requires the category
+        element = {"category": [_VITAL_SIGNS], **element}
     return _observation(coded, subject, as_of, element)
 
 
