@@ -60,6 +60,21 @@ def test_approved_bundle_loads_in_production_mode_and_routes(protocols: Path) ->
     assert pr.validate(protocols).ok  # the approvals file is a valid document
 
 
+def test_plan_definition_is_active_only_for_approved_content(protocols: Path) -> None:
+    from pedonc_routing.interop.fhir import plan_definition
+
+    approve_all(protocols)
+    approved = pr.load_bundle(protocols, engine="reference")
+    assert plan_definition(approved, "all")["status"] == "active"
+    text = (protocols / "all.yaml").read_text(encoding="utf-8")
+    (protocols / "all.yaml").write_text(
+        text.replace(GUARD_LINE, GUARD_LINE.replace("lt: 50", "lt: 60")), encoding="utf-8"
+    )
+    edited = pr.load_bundle(protocols, engine="reference")
+    assert plan_definition(edited, "all")["status"] == "draft"
+    assert plan_definition(edited, "wilms_tumour")["status"] == "active"
+
+
 def test_editing_one_guard_is_refused_naming_protocol_and_place(protocols: Path) -> None:
     approve_all(protocols)
     text = (protocols / "all.yaml").read_text(encoding="utf-8")

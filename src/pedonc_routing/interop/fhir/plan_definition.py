@@ -62,6 +62,10 @@ def plan_definition(bundle: Bundle, protocol_id: str, *, date: str | None = None
             conditions.insert(0, {"kind": "applicability", "expression": described})
         actions.append(_action(protocol, step_id, step, conditions, titles, exits))
     actions.extend(exits[key] for key in sorted(exits))
+    # Active only when the governance body approved exactly this content (docs/governance.md);
+    # "reviewed" in the YAML alone is the author's claim, not an approval.
+    state = bundle.approvals.get(protocol.id)
+    approved = state is not None and state.approved
     return {
         "resourceType": "PlanDefinition",
         "id": codes.fhir_id(protocol.id),
@@ -70,8 +74,8 @@ def plan_definition(bundle: Bundle, protocol_id: str, *, date: str | None = None
         "name": "".join(part.capitalize() for part in protocol.id.split("_")),
         "title": protocol.title.en,
         "type": {"coding": [{"system": _PLAN_TYPE, "code": "clinical-protocol"}]},
-        "status": "active" if protocol.status == "reviewed" else "draft",
-        "experimental": protocol.status != "reviewed",
+        "status": "active" if approved else "draft",
+        "experimental": not approved,
         "date": protocol.reviewed_on or date or datetime.now(UTC).date().isoformat(),
         "publisher": "pedonc-routing",
         "description": f"{protocol.title.en} (bundle {bundle.content_hash})",
