@@ -36,7 +36,7 @@ from pedonc_routing.decision.model import (
     StepRef,
 )
 from pedonc_routing.engine import GuardEvaluator
-from pedonc_routing.engine.reference import Truth
+from pedonc_routing.engine.evaluator import Truth
 from pedonc_routing.intake.patient import PatientFacts
 from pedonc_routing.model.documents import Language
 from pedonc_routing.model.patient import PatientState
