@@ -39,7 +39,7 @@ from pedonc_routing.loader.documents import DocumentSet, Sourced
 from pedonc_routing.model.documents import (
     Protocol,
 )
-from pedonc_routing.routing.network import FacilityNetwork, Need
+from pedonc_routing.routing.network import FacilityNetwork, Need, attached_primary_care_serves
 
 
 def routing_issues(
@@ -55,7 +55,7 @@ def routing_issues(
             if step.passthrough:
                 continue  # decided at once: no care is given there
             need = Need.of(step)
-            if need.min_level == "primary" and need.setting == "outpatient":
+            if attached_primary_care_serves(need.min_level, need.setting):
                 continue  # the attached polyclinic provides it
             capable = network.capable(need)
             if capable and need.urgency == "emergency":
