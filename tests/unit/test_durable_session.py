@@ -184,3 +184,27 @@ def test_error_code_of_a_real_durable_rules_error() -> None:
             "pedonc_bad_number", '{"r":{"all":[{"m":{"x":1e-05}}]}}'
         )
     assert session.error_code(raised.value) == 204
+
+
+def test_the_sid_stays_correct_after_the_match_limit(monkeypatch: pytest.MonkeyPatch) -> None:
+    """At error 303 the fact is retracted (deleting the state there crashes durable-rules)
+    and the sid goes back to the pool: later evaluations on it are still right."""
+    from pedonc_routing.engine.durable import sharding
+
+    monkeypatch.setattr(sharding, "MAX_MATCHES", 10_000)  # pack everything in one shard
+    inputs = {**INPUTS, "flag": InputSpec("flag", "boolean")}
+    many = tuple(
+        Guard.of(f"n{i}", ConditionTest.model_validate({"input": "x", "ne": 1000 + i}))
+        for i in range(80)
+    )
+    flag = Guard.of("flag", ConditionTest.model_validate({"input": "flag", "eq": True}))
+    guards = GuardTable("session-limit", (*many, flag))
+    evaluator = DurableEvaluator(inputs)
+    ruleset = ruleset_of(evaluator, guards)
+    reference = ReferenceEvaluator()
+    for facts in ({"x": 5}, {"flag": True}, {"x": 7, "flag": False}, {"flag": False}) * 25:
+        truth, expected_truth = evaluator.evaluate(guards, facts), reference.evaluate(guards, facts)
+        assert [truth(g.key) for g in guards.guards] == [
+            expected_truth(g.key) for g in guards.guards
+        ], facts
+    assert ruleset.issued == 1

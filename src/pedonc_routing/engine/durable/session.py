@@ -11,7 +11,9 @@ measurements behind each choice here):
   none, #366), then retracts the fact so memory stays flat;
 - after any failure the sid's state is deleted before the sid returns to the pool (a sid left
   mid-evaluation answers the next caller wrongly); a sid whose state cannot be deleted is
-  discarded.
+  discarded. The one exception is the match limit (error 303): the assert is refused before
+  any action starts, and there deleting the state crashes durable-rules while retracting
+  the fact leaves the sid correct.
 """
 
 from __future__ import annotations
@@ -117,30 +119,49 @@ def matches(ruleset: Ruleset, encoded: Mapping[str, int | str]) -> set[str]:
     fact = json.dumps({**encoded, "id": next(_nonces), "sid": sid, "pr": 1})
     try:
         fired = _fire(handle, fact)
-    except BaseException as failure:
-        # The sid's state is unknown (an action may be left open): start it afresh, or
-        # never use it again, before anyone else can check it out.
-        if _deleted_state(handle, sid):
-            ruleset.sids.put(sid)
-        else:
-            _discard_sid(ruleset)
-        if isinstance(failure, durable_rules_engine.error):
-            if error_code(failure) == TOO_MANY_MATCHES:
-                raise TooManyMatches from None
-            raise EngineError(f"durable-rules failed: {failure}") from None
+    except TooManyMatches:
+        # The assert was refused before any action started. Deleting the sid's state now
+        # crashes durable-rules (measured: a segfault in delete_state after error 303);
+        # retracting the fact leaves the sid answering correctly.
+        _retract(handle, fact)
+        ruleset.sids.put(sid)
+        raise
+    except durable_rules_engine.error as error:
+        _reset_sid(ruleset, sid)
+        raise EngineError(f"durable-rules failed: {error}") from None
+    except BaseException:
+        _reset_sid(ruleset, sid)
         raise
     # Retracting (not deleting the sid's state) keeps memory flat and is ~25% faster:
     # 200,000 routes held RSS at 56 MiB either way (bench soak, see CHANGELOG).
-    with contextlib.suppress(durable_rules_engine.error):  # not stored when nothing matched
-        durable_rules_engine.retract_fact(handle, fact)
+    _retract(handle, fact)
     ruleset.sids.put(sid)
     return fired
+
+
+def _retract(handle: Any, fact: str) -> None:
+    with contextlib.suppress(durable_rules_engine.error):  # not stored when nothing matched
+        durable_rules_engine.retract_fact(handle, fact)
+
+
+def _reset_sid(ruleset: Ruleset, sid: str) -> None:
+    """After a failure the sid's state is unknown (an action may be left open): delete it
+    before anyone else can check the sid out, or never use the sid again."""
+    if _deleted_state(ruleset.handle, sid):
+        ruleset.sids.put(sid)
+    else:
+        _discard_sid(ruleset)
 
 
 def _fire(handle: Any, fact: str) -> set[str]:
     """Assert ``fact`` and complete every action it starts: the names of the rules fired."""
     fired: set[str] = set()
-    code, state = durable_rules_engine.assert_fact(handle, fact)
+    try:
+        code, state = durable_rules_engine.assert_fact(handle, fact)
+    except durable_rules_engine.error as error:
+        if error_code(error) == TOO_MANY_MATCHES:
+            raise TooManyMatches from None
+        raise
     if code == 0:
         result = durable_rules_engine.start_action_for_state(handle, state)
         message = result[1] if result else None
