@@ -12,9 +12,9 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from pedonc_routing.compiler.compiled import CompiledBundle, compile_documents
+from pedonc_routing.decision.builder import decide
 from pedonc_routing.decision.model import Decision
 from pedonc_routing.engine import EngineName, GuardEvaluator, make_evaluator
-from pedonc_routing.engine.walker import walk
 from pedonc_routing.errors import (
     ApprovalRequired,
     PatientDataError,
@@ -123,7 +123,7 @@ class Bundle:
         """
         check_language(lang)
         facts = read_patient(self._compiled.schema, patient, self._compiled.steps_by_protocol)
-        decision = walk(self._compiled, self._evaluator, facts, lang)
+        decision = decide(self._compiled, self._evaluator, facts, lang)
         logger.debug(
             "routed: status=%s protocol=%s step=%s",  # no patient identifier, ever
             decision.status,

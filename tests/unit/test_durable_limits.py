@@ -112,9 +112,9 @@ def test_match_limit_falls_back_to_the_reference_evaluator(
 ) -> None:
     """If a shard still exceeds durable-rules' match limit at run time (error 303), its
     guards are decided by the reference evaluator: same answers, a warning, no failure."""
-    import pedonc_routing.engine.durable as durable_module
+    from pedonc_routing.engine.durable import sharding
 
-    monkeypatch.setattr(durable_module, "MAX_MATCHES", 10_000)  # pack everything in one shard
+    monkeypatch.setattr(sharding, "MAX_MATCHES", 10_000)  # pack everything in one shard
     guards = tuple(
         Guard.of(f"a{i}", ConditionTest.model_validate({"input": "x", "ne": 1000 + i}))
         for i in range(80)

@@ -12,7 +12,8 @@ import pytest
 from pydantic import TypeAdapter
 
 from pedonc_routing.compiler.guards import Guard, GuardTable
-from pedonc_routing.engine.reference import ReferenceEvaluator, Truth, evaluate
+from pedonc_routing.engine.evaluator import Truth
+from pedonc_routing.engine.reference import ReferenceEvaluator, evaluate
 from pedonc_routing.model.conditions import Condition
 
 CONDITION: TypeAdapter[Condition] = TypeAdapter(Condition)

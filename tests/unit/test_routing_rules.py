@@ -5,12 +5,19 @@ from __future__ import annotations
 
 import shutil
 from pathlib import Path
+from typing import get_args
 
 import pytest
 import yaml
 
 import pedonc_routing as pr
 from conftest import EXAMPLES_DIR, PROTOCOLS_DIR
+from pedonc_routing.model.documents import Strategy
+from pedonc_routing.routing.network import (
+    STRATEGY_FUNCTIONS,
+    at_least_level,
+    attached_primary_care_serves,
+)
 
 STANDARD_RISK = EXAMPLES_DIR / "01_b_all_standard_risk.yaml"
 
@@ -85,3 +92,30 @@ def test_a_second_rules_document_is_refused(tmp_path: Path) -> None:
     (root / "more_rules.yaml").write_text(rules_text("[continuity]"), encoding="utf-8")
     codes = {issue.code for issue in pr.validate(root).errors}
     assert codes == {"S003"}
+
+
+def test_every_strategy_name_has_one_function() -> None:
+    """The names routing_rules.yaml may use and the functions that apply them match."""
+    assert set(STRATEGY_FUNCTIONS) == set(get_args(Strategy))
+
+
+def test_care_levels_rank_primary_to_republican() -> None:
+    order = ["primary", "district", "regional", "republican"]
+    for low, level in enumerate(order):
+        for high, minimum in enumerate(order):
+            assert at_least_level(level, minimum) == (low >= high)
+
+
+@pytest.mark.parametrize(
+    ("min_level", "setting", "serves"),
+    [
+        ("primary", "outpatient", True),
+        ("primary", "inpatient", False),
+        ("primary", "telemedicine", False),
+        ("district", "outpatient", False),
+    ],
+)
+def test_the_attached_polyclinic_serves_primary_outpatient_steps_only(
+    min_level: str, setting: str, serves: bool
+) -> None:
+    assert attached_primary_care_serves(min_level, setting) is serves

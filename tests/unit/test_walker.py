@@ -2,7 +2,8 @@
 priority then file order among true transitions, needs_data when an outranking transition is
 unknown, passthrough walking, ``otherwise``, no_route, cross-protocol targets, overrides
 (true only, never inside their own protocol, ``during``, priority), completed, not
-applicable, and the facility choice rules on a small custom facility network.
+applicable, and the facility choice rules on a small custom facility network; the walk's
+typed outcome and the decision built from it (decision/builder.py).
 """
 
 from __future__ import annotations
@@ -15,6 +16,12 @@ import pytest
 
 import pedonc_routing as pr
 from conftest import TEXT, write_bundle
+from pedonc_routing.decision.builder import build_decision
+from pedonc_routing.engine.outcome import Outcome, Resume
+from pedonc_routing.engine.walker import walk
+from pedonc_routing.intake.patient import read_patient
+from pedonc_routing.model.documents import Language
+from pedonc_routing.routing.network import ATTACHED_PRIMARY_CARE_NAME, FacilityChoice
 
 REGIONAL_INPATIENT = (
     "{specialist: pediatric_oncohematologist, min_level: regional, setting: inpatient}"
@@ -653,3 +660,69 @@ def test_attached_primary_care(net_bundle: pr.Bundle) -> None:
         "attached_primary_care",
         "attached_primary_care",
     )
+
+
+# -- the walk's typed outcome and the decision built from it -----------------------------
+
+
+def outcome_of(bundle: pr.Bundle, patient: dict[str, Any]) -> Outcome:
+    compiled = bundle.compiled
+    facts = read_patient(compiled.schema, patient, compiled.steps_by_protocol)
+    return walk(compiled, bundle._evaluator, facts)
+
+
+def test_the_outcome_names_the_transition_and_the_facility_choice(
+    walker_bundle: pr.Bundle,
+) -> None:
+    outcome = outcome_of(walker_bundle, child("by_priority", wbc_10e9_l=10.0))
+    assert outcome.status == "routed"
+    assert outcome.transition is not None
+    assert outcome.transition.id == "high_second"
+    assert outcome.override is None
+    assert outcome.step is not None
+    assert outcome.step.id == "b_step"
+    assert isinstance(outcome.facility, FacilityChoice)
+    assert outcome.facility.facility is not None
+    assert outcome.missing == frozenset()
+    assert outcome.reasons[0].rule == "tiny.by_priority.high_second"
+    assert outcome.reasons[0].facts == {"wbc_10e9_l": 10.0}
+
+
+def test_the_outcome_names_the_override_that_fired(walker_bundle: pr.Bundle) -> None:
+    outcome = outcome_of(
+        walker_bundle, child("a_step", fever_sustained_1h=True, anc_10e9_l=0.3, wbc_10e9_l=1.0)
+    )
+    assert outcome.override is not None
+    assert outcome.override.id == "fever_neutropenia"
+    assert outcome.return_to == Resume("tiny", "a_step")
+
+
+def test_needs_data_outcome_has_no_facility(walker_bundle: pr.Bundle) -> None:
+    outcome = outcome_of(walker_bundle, child("unknown_first"))
+    assert outcome.status == "needs_data"
+    assert outcome.facility is None
+    assert outcome.missing == {"immunophenotype", "wbc_10e9_l"}
+
+
+@pytest.mark.parametrize("lang", ["en", "ru", "kk"])
+def test_the_decision_is_built_from_the_outcome_in_the_language_asked(
+    walker_bundle: pr.Bundle, lang: Language
+) -> None:
+    patient = child("a_step", fever_sustained_1h=True, anc_10e9_l=0.3, wbc_10e9_l=1.0)
+    built = build_decision(
+        outcome_of(walker_bundle, patient),
+        walker_bundle.compiled,
+        walker_bundle.engine,
+        lang,
+    )
+    assert built == walker_bundle.route(patient, lang=lang)
+
+
+@pytest.mark.parametrize("lang", ["en", "ru", "kk"])
+def test_the_attached_polyclinic_is_named_from_its_localized_title(
+    net_bundle: pr.Bundle, lang: Language
+) -> None:
+    decision = net_bundle.route(child("polyclinic", "net"), lang=lang)
+    assert decision.facility is not None
+    assert decision.facility.name == ATTACHED_PRIMARY_CARE_NAME.get(lang)
+    assert decision.facility.region == "KZ-11"  # the child's home region

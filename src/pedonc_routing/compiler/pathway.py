@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any, NewType
+from typing import Any
 
 import networkx as nx
 
@@ -20,10 +20,9 @@ from pedonc_routing.compiler.guards import (
     transition_key,
 )
 from pedonc_routing.model.conditions import Condition
-from pedonc_routing.model.documents import ENDING_KINDS, FollowUp, Override, Protocol, Step
+from pedonc_routing.model.documents import FollowUp, Override, Protocol, Step
 from pedonc_routing.source import SourceMap
 
-StepId = NewType("StepId", str)
 OTHERWISE = "otherwise"
 #: A transition target that resumes the pathway an override interrupted
 #: (``position.return_to`` of the patient state).
@@ -68,10 +67,6 @@ class CompiledStep:
     def is_end(self) -> bool:
         """No way onward: the pathway ends here."""
         return not self.transitions and self.otherwise is None
-
-    @property
-    def may_end(self) -> bool:
-        return self.model.kind in ENDING_KINDS
 
 
 @dataclass(frozen=True, slots=True)

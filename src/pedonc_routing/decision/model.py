@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
-Status = Literal["routed", "needs_data", "no_route", "not_applicable", "completed"]
+from pedonc_routing.engine.outcome import Status as Status  # a decision field's type
 
 
 class _Out(BaseModel):

@@ -2,39 +2,30 @@
 
 Two evaluators of the same guards: :class:`~.durable.DurableEvaluator` (durable-rules, the
 default where it imports) and :class:`~.reference.ReferenceEvaluator` (pure Python, the
-differential oracle). Only :mod:`.durable` imports durable-rules; nothing here imports the
-loader.
+differential oracle), both answering :class:`~.evaluator.GuardEvaluator`. Only the
+:mod:`.durable` package imports durable-rules (its :mod:`.durable.session` module); nothing
+here imports the loader.
 """
 
 from __future__ import annotations
 
 import warnings
-from collections.abc import Callable, Mapping
-from typing import Literal, Protocol
+from collections.abc import Mapping
+from typing import Literal
 
-from pedonc_routing.compiler.guards import GuardTable
-from pedonc_routing.engine.reference import ReferenceEvaluator, Truth
+from pedonc_routing.engine.evaluator import GuardEvaluator, Truth
+from pedonc_routing.engine.reference import ReferenceEvaluator
 from pedonc_routing.errors import EngineError
-from pedonc_routing.vocabulary.inputs import FactValue, InputSpec
+from pedonc_routing.vocabulary.inputs import InputSpec
 
 EngineName = Literal["durable", "reference"]
 
 
-class GuardEvaluator(Protocol):
-    """What the walker needs from an engine."""
-
-    name: str
-
-    def prepare(self, table: GuardTable) -> None: ...
-
-    def evaluate(
-        self, table: GuardTable, facts: Mapping[str, FactValue]
-    ) -> Callable[[str], Truth]: ...
-
-
 def durable_available() -> bool:
+    """Whether durable-rules imports here (it builds on Python 3.13 but fails at import)."""
     try:
-        import durable_rules_engine  # noqa: F401
+        # The durable package's session module is the one place that imports the C module.
+        import pedonc_routing.engine.durable.session  # noqa: F401
     except ImportError:
         return False
     return True

@@ -10,6 +10,7 @@ from collections.abc import Callable, Mapping
 from functools import cache
 
 from pedonc_routing.compiler.guards import GuardTable
+from pedonc_routing.engine.evaluator import Truth
 from pedonc_routing.model.conditions import AllOf, AnyOf, Condition, Not, Test
 from pedonc_routing.vocabulary.codes import (
     MorphologyRange,
@@ -19,8 +20,6 @@ from pedonc_routing.vocabulary.codes import (
     morphology_pattern,
 )
 from pedonc_routing.vocabulary.inputs import FactValue
-
-Truth = bool | None
 
 
 @cache

@@ -8,39 +8,33 @@
    The first true one wins, unless an earlier one is unknown: then ``needs_data``.
    ``otherwise`` applies when none holds; with none, ``no_route``.
 4. Passthrough steps are decided at once, so the walk continues through them.
-5. The step's facility and specialist are chosen, its due time and follow-ups computed.
+5. The step's facility is chosen, its due time and follow-ups computed.
 
 The evaluator is asked for truth values only; the order of choice is ours, never the
-engine's firing order.
+engine's firing order. The walk returns an :class:`~.outcome.Outcome` of typed values;
+:mod:`pedonc_routing.decision.builder` makes the decision (and its texts, in the caller's
+language) from it.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
 from datetime import timedelta
-from functools import lru_cache
-from typing import Any
 
 from pedonc_routing.compiler.compiled import CompiledBundle, CompiledProtocol
 from pedonc_routing.compiler.guards import GuardTable, applies_key
-from pedonc_routing.compiler.pathway import RETURN, CompiledStep, CompiledTransition
-from pedonc_routing.decision.model import (
-    Decision,
-    Explanation,
-    FacilityRef,
-    FollowUpItem,
-    ProtocolRef,
-    ReturnRef,
-    SpecialistRef,
-    Status,
-    StepRef,
+from pedonc_routing.compiler.pathway import (
+    RETURN,
+    CompiledOverride,
+    CompiledStep,
+    CompiledTransition,
 )
-from pedonc_routing.engine import GuardEvaluator
-from pedonc_routing.engine.reference import Truth
+from pedonc_routing.engine.evaluator import GuardEvaluator, Truth
+from pedonc_routing.engine.outcome import Outcome, Reason, Resume, Status
 from pedonc_routing.intake.patient import PatientFacts
-from pedonc_routing.model.documents import Language
+from pedonc_routing.model.documents import FollowUp
 from pedonc_routing.model.patient import PatientState
-from pedonc_routing.routing.network import ATTACHED_PRIMARY_CARE
+from pedonc_routing.routing.network import FacilityChoice
 from pedonc_routing.vocabulary.codes import icd10_key
 from pedonc_routing.vocabulary.inputs import FactValue
 
@@ -55,20 +49,18 @@ class _Walk:
         bundle: CompiledBundle,
         evaluator: GuardEvaluator,
         patient: PatientFacts,
-        language: Language,
     ) -> None:
         self.bundle = bundle
         self.evaluator = evaluator
         self.state: PatientState = patient.state
         self.facts: Mapping[str, FactValue] = patient.facts
-        self.language = language
-        self.explanation: list[Explanation] = []
+        self.reasons: list[Reason] = []
+        self.transition: CompiledTransition | None = None
+        self.override: CompiledOverride | None = None
         position = patient.state.position
         # The pathway to resume after an override: carried while one is in force.
-        self.return_to: ReturnRef | None = (
-            ReturnRef.model_construct(
-                protocol=position.return_to.protocol, step=position.return_to.step
-            )
+        self.return_to: Resume | None = (
+            Resume(position.return_to.protocol, position.return_to.step)
             if position is not None and position.return_to is not None
             else None
         )
@@ -83,7 +75,7 @@ class _Walk:
             self._truths[table.name] = found
         return found
 
-    def facts_of(self, inputs: Iterable[str]) -> dict[str, Any]:
+    def facts_of(self, inputs: Iterable[str]) -> dict[str, FactValue]:
         return {name: self.facts[name] for name in sorted(inputs) if name in self.facts}
 
     def missing_of(self, inputs: Iterable[str]) -> set[str]:
@@ -109,19 +101,11 @@ class _Walk:
         citation = None
         if protocol is not None and source_id is not None and source_id in protocol.sources:
             citation = protocol.sources[source_id].citation
-        self.explanation.append(
-            Explanation.model_construct(
-                rule=rule,
-                source=source,
-                because=because,
-                facts=self.facts_of(inputs),
-                citation=citation,
-            )
-        )
+        self.reasons.append(Reason(rule, source, because, self.facts_of(inputs), citation))
 
     # -- the walk ------------------------------------------------------------------------
 
-    def run(self) -> Decision:
+    def run(self) -> Outcome:
         position = self.state.position
         if position is None:
             return self._start()
@@ -136,10 +120,10 @@ class _Walk:
                 step.span,
                 f"{step.id!r} ({step.model.kind}) ends the pathway: nothing further to route",
             )
-            return self._decision("completed", protocol, position.step, step)
+            return self._outcome("completed", protocol, position.step, step)
         return self._advance(protocol, step, position.step, hops=0)
 
-    def _start(self) -> Decision:
+    def _start(self) -> Outcome:
         """Choose the protocol whose ``applies_to`` holds.
 
         A protocol whose guard is *true* is chosen even when another one is unknown for lack
@@ -182,8 +166,8 @@ class _Walk:
             )
         if unknown:
             missing_all = set().union(*unknown.values())
-            return self._decision("needs_data", None, None, None, missing=missing_all)
-        return self._decision("not_applicable", None, None, None)
+            return self._outcome("needs_data", None, None, None, missing=missing_all)
+        return self._outcome("not_applicable", None, None, None)
 
     def _applies_to(self) -> Callable[[str], Truth]:
         """protocol id -> truth of its ``applies_to``, evaluating selector parts on demand.
@@ -208,7 +192,7 @@ class _Walk:
 
     def _override(
         self, protocol: CompiledProtocol, at_step: str, *, emergencies_only: bool = False
-    ) -> Decision | None:
+    ) -> Outcome | None:
         """Fire the first true override that can interrupt ``protocol``; the child returns to
         ``at_step`` of it afterwards (``return_to``). ``emergencies_only``: only overrides
         leading to an emergency step (for a child not yet on a pathway)."""
@@ -231,7 +215,8 @@ class _Walk:
                     override.source_id,
                 )
                 target = target_protocol.graph.steps[override.to_step]
-                self.return_to = ReturnRef.model_construct(protocol=protocol.model.id, step=at_step)
+                self.override = override
+                self.return_to = Resume(protocol.model.id, at_step)
                 return self._arrive(target_protocol, target, self._from_step(), hops=0)
         return None
 
@@ -244,7 +229,7 @@ class _Walk:
 
     def _advance(
         self, protocol: CompiledProtocol, step: CompiledStep, from_step: str | None, hops: int
-    ) -> Decision:
+    ) -> Outcome:
         chosen, missing = self._choose(protocol, step)
         if missing:
             self.explain(
@@ -253,14 +238,14 @@ class _Walk:
                 f"the transitions of {step.id!r} cannot be decided without: "
                 + ", ".join(sorted(missing)),
             )
-            return self._decision("needs_data", protocol, from_step, step, missing=missing)
+            return self._outcome("needs_data", protocol, from_step, step, missing=missing)
         if chosen is None:
             self.explain(
                 f"{protocol.model.id}.{step.id}",
                 step.span,
                 "no transition holds and the step has no `otherwise`",
             )
-            return self._decision("no_route", protocol, from_step, step)
+            return self._outcome("no_route", protocol, from_step, step)
         if chosen.guard_key is not None:
             inputs: Iterable[str] = protocol.table.by_key[chosen.guard_key].inputs
         else:  # otherwise: the facts that made every transition false
@@ -270,6 +255,7 @@ class _Walk:
                 if transition.guard_key is not None
                 for name in protocol.table.by_key[transition.guard_key].inputs
             }
+        self.transition = chosen
         self.explain(
             f"{protocol.model.id}.{step.id}.{chosen.id}",
             chosen.span,
@@ -285,7 +271,7 @@ class _Walk:
                     chosen.span,
                     "resuming the interrupted pathway needs position.return_to",
                 )
-                return self._decision(
+                return self._outcome(
                     "needs_data", protocol, from_step, step, missing={"position.return_to"}
                 )
             resume = self.return_to
@@ -301,7 +287,7 @@ class _Walk:
 
     def _arrive(
         self, protocol: CompiledProtocol, step: CompiledStep, from_step: str | None, hops: int
-    ) -> Decision:
+    ) -> Outcome:
         if step.model.passthrough and not step.is_end and hops < MAX_HOPS:
             return self._advance(protocol, step, from_step, hops)
         return self._routed(protocol, step, from_step)
@@ -324,9 +310,9 @@ class _Walk:
 
     def _routed(
         self, protocol: CompiledProtocol, step: CompiledStep, from_step: str | None
-    ) -> Decision:
+    ) -> Outcome:
         truth = self.truth(protocol.table)
-        follow_ups: list[FollowUpItem] = []
+        follow_ups: list[FollowUp] = []
         missing: set[str] = set()
         for follow_up in step.follow_ups:
             model = follow_up.model
@@ -345,15 +331,7 @@ class _Walk:
                     protocol,
                     model.source,
                 )
-            follow_ups.append(
-                FollowUpItem.model_construct(
-                    id=model.id,
-                    title=model.title.get(self.language),
-                    due_within_hours=model.due_within_hours,
-                    interval_months=model.interval_months,
-                    for_years=model.for_years,
-                )
-            )
+            follow_ups.append(model)
         if missing:
             self.explain(
                 f"{protocol.model.id}.{step.id}.follow_ups",
@@ -361,7 +339,7 @@ class _Walk:
                 "the follow-ups due at this step cannot be decided without: "
                 + ", ".join(sorted(missing)),
             )
-            return self._decision("needs_data", protocol, from_step, step, missing=missing)
+            return self._outcome("needs_data", protocol, from_step, step, missing=missing)
         current = self.state.current_facility
         if current is not None and current not in self.bundle.network.facilities:
             self.explain(
@@ -382,15 +360,15 @@ class _Walk:
             choice.because,
             ("home_region", "age_years"),
         )
-        if choice.facility is None and choice.rule != ATTACHED_PRIMARY_CARE:
-            return self._decision("no_route", protocol, from_step, step)
-        return self._decision(
+        if choice.facility is None and not choice.is_attached_primary_care:
+            return self._outcome("no_route", protocol, from_step, step)
+        return self._outcome(
             "routed", protocol, from_step, step, follow_ups=follow_ups, choice=choice
         )
 
     # -- the answer ----------------------------------------------------------------------
 
-    def _decision(
+    def _outcome(
         self,
         status: Status,
         protocol: CompiledProtocol | None,
@@ -398,117 +376,32 @@ class _Walk:
         step: CompiledStep | None,
         *,
         missing: set[str] | None = None,
-        follow_ups: list[FollowUpItem] | None = None,
-        choice: Any = None,
-    ) -> Decision:
-        language = self.language
-        step_ref = None
-        specialist = None
-        if step is not None:
-            model = step.model
-            hours = model.timing.due_within_hours if status == "routed" else None
-            due_at = (
-                (self.state.as_of + timedelta(hours=hours)).isoformat()
-                if hours is not None
-                else None
-            )
-            step_ref = _step_ref(
-                step.id, model.kind, model.title.get(language), hours, due_at, model.care.setting
-            )
-            if status == "routed":
-                care = self.bundle.care
-                specialist_title = model.care.specialist
-                if care is not None and model.care.specialist in care.specialists:
-                    specialist_title = care.specialists[model.care.specialist].get(language)
-                specialist = _specialist_ref(model.care.specialist, specialist_title)
-        facility_ref = None
-        if choice is not None:
-            facility = choice.facility
-            if facility is not None:
-                facility_ref = _facility_ref(
-                    facility.id,
-                    facility.name.get(language),
-                    facility.region,
-                    facility.level,
-                    choice.travel_hours,
-                )
-            else:
-                facility_ref = _facility_ref(
-                    ATTACHED_PRIMARY_CARE,
-                    "Attached polyclinic (primary care)",
-                    self.state.home_region,
-                    "primary",
-                    None,
-                )
-        return Decision.model_construct(
+        follow_ups: list[FollowUp] | None = None,
+        choice: FacilityChoice | None = None,
+    ) -> Outcome:
+        due_at = None
+        if status == "routed" and step is not None:
+            hours = step.model.timing.due_within_hours
+            if hours is not None:
+                due_at = self.state.as_of + timedelta(hours=hours)
+        return Outcome(
             status=status,
-            protocol=(
-                _protocol_ref(protocol.model.id, protocol.model.version)
-                if protocol is not None
-                else None
-            ),
-            bundle_hash=self.bundle.content_hash,
-            engine=self.evaluator.name,
-            as_of=self.state.as_of.isoformat(),
+            as_of=self.state.as_of,
+            home_region=self.state.home_region,
+            protocol=protocol,
             from_step=from_step,
-            step=step_ref,
-            facility=facility_ref,
-            specialist=specialist,
-            urgency=step.model.urgency if step is not None and status == "routed" else None,
-            follow_ups=follow_ups or [],
-            missing=sorted(missing or ()),
-            explanation=self.explanation,
+            step=step,
+            transition=self.transition,
+            override=self.override,
+            facility=choice,
+            due_at=due_at,
+            follow_ups=tuple(follow_ups or ()),
+            missing=frozenset(missing or ()),
+            reasons=tuple(self.reasons),
             return_to=self.return_to,
         )
 
 
-# The parts of a decision that repeat across calls are built once: they are frozen models,
-# so sharing them between decisions (and threads) is safe, and it keeps route() lean.
-
-
-@lru_cache(maxsize=256)
-def _protocol_ref(protocol_id: str, version: str) -> ProtocolRef:
-    return ProtocolRef.model_construct(id=protocol_id, version=version)
-
-
-@lru_cache(maxsize=1024)
-def _specialist_ref(specialist_id: str, title: str) -> SpecialistRef:
-    return SpecialistRef.model_construct(id=specialist_id, title=title)
-
-
-@lru_cache(maxsize=4096)
-def _facility_ref(
-    facility_id: str, name: str, region: str, level: str, travel_hours: float | None
-) -> FacilityRef:
-    return FacilityRef.model_construct(
-        id=facility_id, name=name, region=region, level=level, travel_hours=travel_hours
-    )
-
-
-@lru_cache(maxsize=4096)
-def _step_ref(
-    step_id: str,
-    kind: str,
-    title: str,
-    due_within_hours: float | None,
-    due_at: str | None,
-    setting: str,
-) -> StepRef:
-    return StepRef.model_construct(
-        id=step_id,
-        kind=kind,
-        title=title,
-        due_within_hours=due_within_hours,
-        due_at=due_at,
-        setting=setting,
-    )
-
-
-def walk(
-    bundle: CompiledBundle,
-    evaluator: GuardEvaluator,
-    patient: PatientFacts,
-    language: Language = "en",
-) -> Decision:
-    """Route one checked patient; see the module docstring for the rules."""
-    return _Walk(bundle, evaluator, patient, language).run()
+def walk(bundle: CompiledBundle, evaluator: GuardEvaluator, patient: PatientFacts) -> Outcome:
+    """Walk one checked patient's pathway; see the module docstring for the rules."""
+    return _Walk(bundle, evaluator, patient).run()

@@ -19,18 +19,41 @@ cover.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any
+from typing import Any, Final
 
 import networkx as nx
 
-from pedonc_routing.model.documents import LEVELS, Catchment, Facility, Step
+from pedonc_routing.model.documents import (
+    LEVELS,
+    Catchment,
+    Facility,
+    Level,
+    LocalizedText,
+    Step,
+    Strategy,
+)
 
 ROAD_SPEED_KMH = 60.0
 _EARTH_RADIUS_KM = 6371.0
 _LEVEL_RANK: dict[str, int] = {level: rank for rank, level in enumerate(LEVELS)}
+
+ATTACHED_PRIMARY_CARE: Final = "attached_primary_care"
+#: The attached polyclinic as a decision names it (it is not in the facility registry).
+ATTACHED_PRIMARY_CARE_NAME = LocalizedText(en="Attached polyclinic (primary care)")
+
+
+def at_least_level(level: Level | str, minimum: Level | str) -> bool:
+    """Whether care level ``level`` is ``minimum`` or above (primary < ... < republican)."""
+    return _LEVEL_RANK[level] >= _LEVEL_RANK[minimum]
+
+
+def attached_primary_care_serves(min_level: Level | str, setting: str) -> bool:
+    """Whether the child's attached polyclinic can provide a step: primary-level outpatient
+    care, which needs no registry facility."""
+    return min_level == "primary" and setting == "outpatient"
 
 
 def haversine_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
@@ -49,6 +72,11 @@ class FacilityChoice:
     because: str
     travel_hours: float | None
     source: str  # file:line of the facility or catchment entry
+
+    @property
+    def is_attached_primary_care(self) -> bool:
+        """The child's attached polyclinic (no registry facility) provides the step."""
+        return self.rule == ATTACHED_PRIMARY_CARE
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,19 +100,8 @@ class Need:
         )
 
 
-ATTACHED_PRIMARY_CARE = "attached_primary_care"
-
-#: The strategies a routing rule may list, tried in the order given for the step's urgency.
-STRATEGIES = (
-    "continuity",
-    "catchment_regional",
-    "catchment_republican",
-    "nearest_capable",
-    ATTACHED_PRIMARY_CARE,
-)
-
 #: The order used when the bundle has no ``routing_rules`` document.
-DEFAULT_ORDER: dict[str, tuple[str, ...]] = {
+DEFAULT_ORDER: dict[str, tuple[Strategy, ...]] = {
     "emergency": ("continuity", "nearest_capable", ATTACHED_PRIMARY_CARE),
     "urgent": (
         "continuity",
@@ -111,9 +128,9 @@ class FacilityNetwork:
         facilities: Iterable[tuple[Facility, str]],
         catchments: Iterable[tuple[Catchment, str]],
         links: Iterable[tuple[str, str, float]],
-        order: Mapping[str, Sequence[str]] | None = None,
+        order: Mapping[str, Sequence[Strategy]] | None = None,
     ) -> None:
-        self.order: dict[str, tuple[str, ...]] = {
+        self.order: dict[str, tuple[Strategy, ...]] = {
             urgency: tuple(strategies)
             for urgency, strategies in (order if order is not None else DEFAULT_ORDER).items()
         }
@@ -149,7 +166,7 @@ class FacilityNetwork:
         return round(distance / ROAD_SPEED_KMH, 1)
 
     def is_capable(self, facility: Facility, need: Need, age_years: int | None) -> bool:
-        if _LEVEL_RANK[facility.level] < _LEVEL_RANK[need.min_level]:
+        if not at_least_level(facility.level, need.min_level):
             return False
         if not need.capabilities <= set(facility.capabilities):
             return False
@@ -183,9 +200,9 @@ class FacilityNetwork:
     ) -> FacilityChoice:
         context = _Context(need, home_region, current_facility, age_years)
         for strategy in self.order[need.urgency]:
-            choice = getattr(self, f"_by_{strategy}")(context)
+            choice = STRATEGY_FUNCTIONS[strategy](self, context)
             if choice is not None:
-                return choice  # type: ignore[no-any-return]
+                return choice
         tried = ", ".join(self.order[need.urgency])
         because = (
             f"the routing rules for {need.urgency} steps (tried: {tried}) chose none of the "
@@ -247,7 +264,7 @@ class FacilityNetwork:
 
     def _by_attached_primary_care(self, context: _Context) -> FacilityChoice | None:
         need = context.need
-        if need.min_level != "primary" or need.setting != "outpatient":
+        if not attached_primary_care_serves(need.min_level, need.setting):
             return None
         return FacilityChoice(
             None,
@@ -264,3 +281,13 @@ class _Context:
     home_region: str
     current_facility: str | None
     age_years: int | None
+
+
+#: The strategies a routing rule may name (``routing_rules.yaml``), by that name.
+STRATEGY_FUNCTIONS: dict[Strategy, Callable[[FacilityNetwork, _Context], FacilityChoice | None]] = {
+    "continuity": FacilityNetwork._by_continuity,
+    "catchment_regional": FacilityNetwork._by_catchment_regional,
+    "catchment_republican": FacilityNetwork._by_catchment_republican,
+    "nearest_capable": FacilityNetwork._by_nearest_capable,
+    ATTACHED_PRIMARY_CARE: FacilityNetwork._by_attached_primary_care,
+}

@@ -46,15 +46,16 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictStr, ValidationError
 
 from pedonc_routing.bundle import Bundle
+from pedonc_routing.decision.builder import decide
 from pedonc_routing.decision.model import Decision, Status
 from pedonc_routing.engine.reference import ReferenceEvaluator, evaluate
-from pedonc_routing.engine.walker import walk
 from pedonc_routing.errors import InvariantsError
 from pedonc_routing.intake.patient import PatientFacts, read_patient
 from pedonc_routing.loader.yaml_reader import read_yaml_file
 from pedonc_routing.model.conditions import AllOf, AnyOf, Condition, Not, Test
-from pedonc_routing.model.documents import LEVELS, Level, StepKind, Urgency
+from pedonc_routing.model.documents import Level, StepKind, Urgency
 from pedonc_routing.model.patient import Position
+from pedonc_routing.routing.network import at_least_level
 from pedonc_routing.testing.patients import AS_OF
 from pedonc_routing.testing.properties import (
     Patient,
@@ -77,7 +78,6 @@ __all__ = [
 
 #: Pseudo-inputs an invariant's ``when`` may test besides the vocabulary: where the child is.
 POSITION_INPUTS = ("position.protocol", "position.step")
-_LEVEL_RANK = {level: rank for rank, level in enumerate(LEVELS)}
 
 
 class _Frozen(BaseModel):
@@ -164,7 +164,7 @@ def violations(bundle: Bundle, then: Then, decision: Decision) -> list[str]:
             if cover is not None and facility.cover_24h != cover:
                 problems.append(f"facility {facility.id!r} cover_24h is {facility.cover_24h}")
             wanted = then.facility_level_at_least
-            if wanted is not None and _LEVEL_RANK[facility.level] < _LEVEL_RANK[wanted]:
+            if wanted is not None and not at_least_level(facility.level, wanted):
                 problems.append(f"facility {facility.id!r} is {facility.level}, below {wanted}")
     return problems
 
@@ -392,7 +392,7 @@ def invariant_counterexample(
                     state = state.model_copy(update={"position": _position_cache(bundle, position)})
                 if evaluate(invariant.when, facts) is not True:
                     continue
-                decision = walk(compiled, evaluator, PatientFacts(state, read.facts))
+                decision = decide(compiled, evaluator, PatientFacts(state, read.facts))
                 problems = violations(bundle, invariant.then, decision)
                 if problems:
                     found = state.model_dump(mode="json", exclude_none=True)

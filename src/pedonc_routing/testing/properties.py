@@ -32,9 +32,12 @@ from pedonc_routing.engine import durable_available
 from pedonc_routing.engine.reference import ReferenceEvaluator, evaluate
 from pedonc_routing.errors import PatientDataError
 from pedonc_routing.intake.patient import PatientFacts, read_patient
-from pedonc_routing.model.documents import LEVELS
 from pedonc_routing.model.patient import PatientState
-from pedonc_routing.routing.network import ATTACHED_PRIMARY_CARE
+from pedonc_routing.routing.network import (
+    ATTACHED_PRIMARY_CARE,
+    at_least_level,
+    attached_primary_care_serves,
+)
 from pedonc_routing.vocabulary.inputs import from_fixed
 
 __all__ = [
@@ -49,7 +52,6 @@ __all__ = [
 ]
 
 Patient = PatientState | Mapping[str, Any]
-_LEVEL_RANK = {level: rank for rank, level in enumerate(LEVELS)}
 
 
 class PropertyFailed(AssertionError):
@@ -290,7 +292,7 @@ def assert_capable_facility(bundle: Bundle, patient: Patient) -> None:
     care = step.model.care
     rules = [f"{step.span} (step {decision.protocol.id if decision.protocol else ''}.{step.id})"]
     if decision.facility.id == ATTACHED_PRIMARY_CARE:
-        if care.min_level != "primary" or care.setting != "outpatient":
+        if not attached_primary_care_serves(care.min_level, care.setting):
             raise _fail(
                 bundle,
                 patient,
@@ -318,7 +320,7 @@ def assert_capable_facility(bundle: Bundle, patient: Patient) -> None:
         problems.append(f"lacks capabilities {lacking}")
     if care.specialist not in facility.specialists:
         problems.append(f"has no {care.specialist}")
-    if _LEVEL_RANK[facility.level] < _LEVEL_RANK[care.min_level]:
+    if not at_least_level(facility.level, care.min_level):
         problems.append(f"level {facility.level} is below {care.min_level}")
     age = _read(bundle, patient).facts.get("age_years")
     low, high = facility.age_range_years

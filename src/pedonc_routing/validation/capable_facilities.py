@@ -35,7 +35,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from pedonc_routing.issues import Issue
-from pedonc_routing.routing.network import Need
+from pedonc_routing.routing.network import Need, attached_primary_care_serves
 from pedonc_routing.validation.context import CheckContext, Gate
 
 CODES = ("F001", "F003")
@@ -51,7 +51,7 @@ def check(context: CheckContext) -> Iterator[Issue]:
             if step.passthrough:
                 continue  # decided at once: no care is given there
             need = Need.of(step)
-            if need.min_level == "primary" and need.setting == "outpatient":
+            if attached_primary_care_serves(need.min_level, need.setting):
                 continue  # the attached polyclinic provides it
             capable = network.capable(need)
             if capable and need.urgency == "emergency":
