@@ -62,6 +62,8 @@ RULE_TITLES: dict[str, str] = {
     "C001": "protocol without sources",
     "C002": "text missing a language",
     "C003": "reviewed protocol without reviewer and date",
+    "A001": "protocol content differs from its approval",
+    "A002": "approval of an unknown protocol",
     "F001": "no facility can provide a step",
     "F002": "region without a catchment",
     "F003": "emergency care outside the region",
