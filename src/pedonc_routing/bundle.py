@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import json
 import logging
@@ -263,7 +264,8 @@ def load_bundle(
         problems = [state.problem() for state in approvals.values() if not state.approved]
         if problems:
             raise ApprovalRequired([problem for problem in problems if problem is not None])
-    compiled = compile_documents(documents)
+    approved = frozenset(pid for pid, state in approvals.items() if state.approved)
+    compiled = dataclasses.replace(compile_documents(documents), approved_protocols=approved)
     evaluator = make_evaluator(engine, compiled.schema.inputs)
     return Bundle(compiled, evaluator, report, (tuple(_paths(paths)), engine), approvals)
 

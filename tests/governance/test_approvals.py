@@ -8,6 +8,7 @@ from datetime import date
 from pathlib import Path
 
 import pytest
+import yaml
 from click.testing import CliRunner
 
 import pedonc_routing as pr
@@ -20,6 +21,7 @@ from pedonc_routing.governance import (
 )
 from pedonc_routing.loader.documents import default_protocols_dir
 
+ROOT = Path(__file__).resolve().parents[2]
 GUARD_LINE = "            - {input: wbc_10e9_l, lt: 50}\n"
 
 
@@ -73,6 +75,18 @@ def test_plan_definition_is_active_only_for_approved_content(protocols: Path) ->
     edited = pr.load_bundle(protocols, engine="reference")
     assert plan_definition(edited, "all")["status"] == "draft"
     assert plan_definition(edited, "wilms_tumour")["status"] == "active"
+
+
+def test_every_decision_says_whether_its_protocol_is_approved(protocols: Path) -> None:
+    patient = yaml.safe_load(
+        (ROOT / "examples" / "patients" / "01_b_all_standard_risk.yaml").read_text("utf-8")
+    )
+    draft = pr.load_bundle(engine="reference").route(patient)
+    assert draft.to_dict()["protocol"] == {"id": "all", "version": "2026.1", "approval": "draft"}
+    approve_all(protocols)
+    approved = pr.load_bundle(protocols, engine="reference").route(patient)
+    assert approved.to_dict()["protocol"]["approval"] == "approved"
+    assert approved.step == draft.step
 
 
 def test_editing_one_guard_is_refused_naming_protocol_and_place(protocols: Path) -> None:

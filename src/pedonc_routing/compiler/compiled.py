@@ -42,6 +42,8 @@ class CompiledBundle:
     network: FacilityNetwork
     care: CareCatalogue | None
     steps_by_protocol: Mapping[str, frozenset[str]] = field(default_factory=dict)
+    #: Protocols whose current content carries a governance approval (set at load time).
+    approved_protocols: frozenset[str] = frozenset()
 
 
 #: Protocols per selector part: a code's candidates (neighbours in ICD-10 order) then share

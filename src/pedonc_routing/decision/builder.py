@@ -70,7 +70,11 @@ def build_decision(
     return Decision.model_construct(
         status=outcome.status,
         protocol=(
-            _protocol_ref(protocol.model.id, protocol.model.version)
+            _protocol_ref(
+                protocol.model.id,
+                protocol.model.version,
+                protocol.model.id in bundle.approved_protocols,
+            )
             if protocol is not None
             else None
         ),
@@ -146,8 +150,10 @@ def _cached_return_ref(protocol_id: str, step_id: str) -> ReturnRef:
 
 
 @lru_cache(maxsize=256)
-def _protocol_ref(protocol_id: str, version: str) -> ProtocolRef:
-    return ProtocolRef.model_construct(id=protocol_id, version=version)
+def _protocol_ref(protocol_id: str, version: str, approved: bool) -> ProtocolRef:
+    return ProtocolRef.model_construct(
+        id=protocol_id, version=version, approval="approved" if approved else "draft"
+    )
 
 
 @lru_cache(maxsize=1024)

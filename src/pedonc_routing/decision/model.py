@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict
 
@@ -16,6 +16,9 @@ class _Out(BaseModel):
 class ProtocolRef(_Out):
     id: str
     version: str
+    #: "approved": a governance body approved exactly this content; "draft": it did not
+    #: (docs/governance.md).
+    approval: Literal["approved", "draft"] = "draft"
 
 
 class StepRef(_Out):
