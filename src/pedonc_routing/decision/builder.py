@@ -19,6 +19,7 @@ from pedonc_routing.decision.model import (
     ReturnRef,
     SpecialistRef,
     StepRef,
+    UndecidedFollowUp,
 )
 from pedonc_routing.engine.evaluator import GuardEvaluator
 from pedonc_routing.engine.outcome import Outcome, Reason, Resume
@@ -47,6 +48,9 @@ def build_decision(
 ) -> Decision:
     """The decision for ``outcome``, its texts in ``language`` (English where one lacks it)."""
     routed = outcome.status == "routed"
+    # A step with a facility (routed, or needs_data with only follow-ups undecided) names
+    # its specialist and urgency too.
+    served = outcome.facility is not None
     step_ref = None
     specialist = None
     step = outcome.step
@@ -60,7 +64,7 @@ def build_decision(
             outcome.due_at.isoformat() if outcome.due_at is not None else None,
             model.care.setting,
         )
-        if routed:
+        if served:
             specialist_title = model.care.specialist
             care = bundle.care
             if care is not None and model.care.specialist in care.specialists:
@@ -85,11 +89,20 @@ def build_decision(
         step=step_ref,
         facility=_facility_of(outcome.facility, outcome.home_region, language),
         specialist=specialist,
-        urgency=step.model.urgency if step is not None and routed else None,
+        urgency=step.model.urgency if step is not None and served else None,
         follow_ups=[_follow_up_item(follow_up, language) for follow_up in outcome.follow_ups],
         missing=sorted(outcome.missing),
         explanation=[_explanation(reason) for reason in outcome.reasons],
         return_to=_return_ref(outcome.return_to),
+        undecided_follow_ups=[
+            UndecidedFollowUp.model_construct(
+                id=follow_up.id,
+                title=follow_up.title.get(language),
+                interval_months=follow_up.interval_months,
+                needs=sorted(needs),
+            )
+            for follow_up, needs in outcome.undecided_follow_ups
+        ],
     )
 
 

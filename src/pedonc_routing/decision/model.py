@@ -58,6 +58,15 @@ class FollowUpItem(_Out):
     for_years: float | None = None
 
 
+class UndecidedFollowUp(_Out):
+    """A follow-up of the step that the data given cannot decide, and what it needs."""
+
+    id: str
+    title: str
+    interval_months: int | None = None
+    needs: list[str]
+
+
 class Explanation(_Out):
     """One rule that contributed: its id, ``file:line``, the reason, and the facts it read."""
 
@@ -85,6 +94,9 @@ class Decision(_Out):
     missing: list[str]
     explanation: list[Explanation]
     return_to: ReturnRef | None = None
+    #: With ``needs_data`` at a decided step: the follow-ups still undecided (those decided
+    #: are in ``follow_ups``, the facility and specialist are given).
+    undecided_follow_ups: list[UndecidedFollowUp] = []
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-able dict in the documented shape (docs/decision-json.md)."""

@@ -60,6 +60,8 @@ class Outcome:
     facility: FacilityChoice | None = None
     due_at: datetime | None = None
     follow_ups: tuple[FollowUp, ...] = ()
+    #: Follow-ups of the step whose guard the data cannot decide, each with what it needs.
+    undecided_follow_ups: tuple[tuple[FollowUp, frozenset[str]], ...] = ()
     missing: frozenset[str] = frozenset()
     reasons: tuple[Reason, ...] = ()
     return_to: Resume | None = None

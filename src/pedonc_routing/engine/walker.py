@@ -313,13 +313,18 @@ class _Walk:
     ) -> Outcome:
         truth = self.truth(protocol.table)
         follow_ups: list[FollowUp] = []
+        # A follow-up the data cannot decide never withholds the ones it can (a survivor's
+        # echocardiogram is due whatever the hearing exposures): it is listed with its needs.
+        undecided: list[tuple[FollowUp, frozenset[str]]] = []
         missing: set[str] = set()
         for follow_up in step.follow_ups:
             model = follow_up.model
             if follow_up.guard_key is not None:
                 value = truth(follow_up.guard_key)
                 if value is None:
-                    missing |= self.missing_of(protocol.table.by_key[follow_up.guard_key].inputs)
+                    needs = self.missing_of(protocol.table.by_key[follow_up.guard_key].inputs)
+                    undecided.append((model, frozenset(needs)))
+                    missing |= needs
                     continue
                 if not value:
                     continue
@@ -332,14 +337,13 @@ class _Walk:
                     model.source,
                 )
             follow_ups.append(model)
-        if missing:
+        if undecided:
             self.explain(
                 f"{protocol.model.id}.{step.id}.follow_ups",
                 step.span,
-                "the follow-ups due at this step cannot be decided without: "
-                + ", ".join(sorted(missing)),
+                f"{len(undecided)} of the follow-ups due at this step cannot be decided "
+                f"without: {', '.join(sorted(missing))}; the {len(follow_ups)} decided are given",
             )
-            return self._outcome("needs_data", protocol, from_step, step, missing=missing)
         current = self.state.current_facility
         if current is not None and current not in self.bundle.network.facilities:
             self.explain(
@@ -360,7 +364,19 @@ class _Walk:
             choice.because,
             ("home_region", "age_years"),
         )
-        if choice.facility is None and not choice.is_attached_primary_care:
+        found = choice.facility is not None or choice.is_attached_primary_care
+        if undecided:
+            return self._outcome(
+                "needs_data",
+                protocol,
+                from_step,
+                step,
+                missing=missing,
+                follow_ups=follow_ups,
+                undecided=undecided,
+                choice=choice if found else None,
+            )
+        if not found:
             return self._outcome("no_route", protocol, from_step, step)
         return self._outcome(
             "routed", protocol, from_step, step, follow_ups=follow_ups, choice=choice
@@ -377,6 +393,7 @@ class _Walk:
         *,
         missing: set[str] | None = None,
         follow_ups: list[FollowUp] | None = None,
+        undecided: list[tuple[FollowUp, frozenset[str]]] | None = None,
         choice: FacilityChoice | None = None,
     ) -> Outcome:
         due_at = None
@@ -396,6 +413,7 @@ class _Walk:
             facility=choice,
             due_at=due_at,
             follow_ups=tuple(follow_ups or ()),
+            undecided_follow_ups=tuple(undecided or ()),
             missing=frozenset(missing or ()),
             reasons=tuple(self.reasons),
             return_to=self.return_to,
