@@ -109,6 +109,11 @@ INPUT_UNITS: dict[str, str] = {
     "neck_rt_gy": "Gy",
     "chest_rt_gy": "Gy",
     "years_since_chest_rt": "a",
+    "gonadal_rt_gy": "Gy",
+    "tbi_gy": "Gy",
+    "upper_abdominal_rt_gy": "Gy",
+    "years_since_upper_abdominal_rt": "a",
+    "carboplatin_mg_m2": "mg/m2",
 }
 
 #: Inputs of group ``exposures`` (the others are ``observations``).
@@ -118,6 +123,12 @@ EXPOSURE_INPUTS = frozenset(
         *(coded.input for coded in RADIATION_SITES),
         "cyclophosphamide_equivalent_dose_mg_m2",
         "years_since_chest_rt",
+        "gonadal_rt_gy",
+        "tbi_gy",
+        "upper_abdominal_rt_gy",
+        "years_since_upper_abdominal_rt",
+        "carboplatin_mg_m2",
+        "therapeutic_131i_mibg",
     }
 )
 
