@@ -114,6 +114,7 @@ INPUT_UNITS: dict[str, str] = {
     "upper_abdominal_rt_gy": "Gy",
     "years_since_upper_abdominal_rt": "a",
     "carboplatin_mg_m2": "mg/m2",
+    "mibg_131i_mbq_kg": "MBq/kg",
 }
 
 #: Inputs of group ``exposures`` (the others are ``observations``).
@@ -128,7 +129,7 @@ EXPOSURE_INPUTS = frozenset(
         "upper_abdominal_rt_gy",
         "years_since_upper_abdominal_rt",
         "carboplatin_mg_m2",
-        "therapeutic_131i_mibg",
+        "mibg_131i_mbq_kg",
     }
 )
 
@@ -141,6 +142,7 @@ VOCABULARY_UNIT_TO_UCUM: dict[str, str] = {
     "mg/m2": "mg/m2",
     "Gy": "Gy",
     "years": "a",
+    "MBq/kg": "MBq/kg",
 }
 
 #: Gender (Patient.gender) <-> sex; other/unknown map to "not known".
