@@ -131,6 +131,12 @@ INPUT_UNITS: dict[str, str] = {
     "years_since_chest_rt": "a",
     "lbl_day33_tumour_regression_percent": "%",
     "alcl_months_diagnosis_to_relapse": "mo",
+    "gonadal_rt_gy": "Gy",
+    "tbi_gy": "Gy",
+    "upper_abdominal_rt_gy": "Gy",
+    "years_since_upper_abdominal_rt": "a",
+    "carboplatin_mg_m2": "mg/m2",
+    "mibg_131i_mbq_kg": "MBq/kg",
 }
 
 #: Inputs of group ``exposures`` (the others are ``observations``).
@@ -140,6 +146,12 @@ EXPOSURE_INPUTS = frozenset(
         *(coded.input for coded in RADIATION_SITES),
         "cyclophosphamide_equivalent_dose_mg_m2",
         "years_since_chest_rt",
+        "gonadal_rt_gy",
+        "tbi_gy",
+        "upper_abdominal_rt_gy",
+        "years_since_upper_abdominal_rt",
+        "carboplatin_mg_m2",
+        "mibg_131i_mbq_kg",
     }
 )
 
@@ -153,6 +165,7 @@ VOCABULARY_UNIT_TO_UCUM: dict[str, str] = {
     "Gy": "Gy",
     "years": "a",
     "months": "mo",
+    "MBq/kg": "MBq/kg",
 }
 
 #: Gender (Patient.gender) <-> sex; other/unknown map to "not known".
