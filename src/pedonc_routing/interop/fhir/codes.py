@@ -109,6 +109,9 @@ INPUT_UNITS: dict[str, str] = {
     "neck_rt_gy": "Gy",
     "chest_rt_gy": "Gy",
     "years_since_chest_rt": "a",
+    "mb_residual_tumour_cm2": "cm2",
+    "cnsgct_afp_ng_ml": "ng/mL",
+    "cnsgct_bhcg_iu_l": "[IU]/L",
 }
 
 #: Inputs of group ``exposures`` (the others are ``observations``).
@@ -130,6 +133,9 @@ VOCABULARY_UNIT_TO_UCUM: dict[str, str] = {
     "mg/m2": "mg/m2",
     "Gy": "Gy",
     "years": "a",
+    "cm2": "cm2",
+    "ng/mL": "ng/mL",
+    "IU/L": "[IU]/L",
 }
 
 #: Gender (Patient.gender) <-> sex; other/unknown map to "not known".
