@@ -137,6 +137,9 @@ INPUT_UNITS: dict[str, str] = {
     "years_since_upper_abdominal_rt": "a",
     "carboplatin_mg_m2": "mg/m2",
     "mibg_131i_mbq_kg": "MBq/kg",
+    "mb_residual_tumour_cm2": "cm2",
+    "cnsgct_afp_ng_ml": "ng/mL",
+    "cnsgct_bhcg_iu_l": "[IU]/L",
 }
 
 #: Inputs of group ``exposures`` (the others are ``observations``).
@@ -166,6 +169,9 @@ VOCABULARY_UNIT_TO_UCUM: dict[str, str] = {
     "years": "a",
     "months": "mo",
     "MBq/kg": "MBq/kg",
+    "cm2": "cm2",
+    "ng/mL": "ng/mL",
+    "IU/L": "[IU]/L",
 }
 
 #: Gender (Patient.gender) <-> sex; other/unknown map to "not known".
