@@ -81,6 +81,7 @@ SCHEMA_FILES = {
     "catchments.schema.json",
     "referral_links.schema.json",
     "routing_rules.schema.json",
+    "approvals.schema.json",
     "patient_state.schema.json",
 }
 
