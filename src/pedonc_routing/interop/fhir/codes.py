@@ -109,6 +109,13 @@ INPUT_UNITS: dict[str, str] = {
     "neck_rt_gy": "Gy",
     "chest_rt_gy": "Gy",
     "years_since_chest_rt": "a",
+    # extracranial solid tumours (protocols/vocabulary_solid.yaml)
+    "bone_sarcoma_viable_tumour_percent": "%",
+    "hb_afp_ng_ml": "ng/mL",
+    "es_tumour_volume_ml": "mL",
+    "rms_tumour_size_cm": "cm",
+    "gct_afp_ng_ml": "ng/mL",
+    "gct_bhcg_iu_l": "[IU]/L",
 }
 
 #: Inputs of group ``exposures`` (the others are ``observations``).
@@ -130,6 +137,10 @@ VOCABULARY_UNIT_TO_UCUM: dict[str, str] = {
     "mg/m2": "mg/m2",
     "Gy": "Gy",
     "years": "a",
+    "ng/mL": "ng/mL",
+    "mL": "mL",
+    "cm": "cm",
+    "IU/L": "[IU]/L",
 }
 
 #: Gender (Patient.gender) <-> sex; other/unknown map to "not known".
