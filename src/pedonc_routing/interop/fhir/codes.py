@@ -116,6 +116,8 @@ INPUT_UNITS: dict[str, str] = {
     "rms_tumour_size_cm": "cm",
     "gct_afp_ng_ml": "ng/mL",
     "gct_bhcg_iu_l": "[IU]/L",
+    "acc_tumour_weight_g": "g",
+    "acc_tumour_volume_ml": "mL",
 }
 
 #: Inputs of group ``exposures`` (the others are ``observations``).
@@ -141,6 +143,7 @@ VOCABULARY_UNIT_TO_UCUM: dict[str, str] = {
     "mL": "mL",
     "cm": "cm",
     "IU/L": "[IU]/L",
+    "g": "g",
 }
 
 #: Gender (Patient.gender) <-> sex; other/unknown map to "not known".
