@@ -118,6 +118,8 @@ INPUT_UNITS: dict[str, str] = {
     "gct_bhcg_iu_l": "[IU]/L",
     "acc_tumour_weight_g": "g",
     "acc_tumour_volume_ml": "mL",
+    "mel_breslow_mm": "mm",
+    "mel_mitotic_rate_per_mm2": "/mm2",
 }
 
 #: Inputs of group ``exposures`` (the others are ``observations``).
@@ -144,6 +146,8 @@ VOCABULARY_UNIT_TO_UCUM: dict[str, str] = {
     "cm": "cm",
     "IU/L": "[IU]/L",
     "g": "g",
+    "mm": "mm",
+    "/mm2": "/mm2",
 }
 
 #: Gender (Patient.gender) <-> sex; other/unknown map to "not known".
