@@ -140,6 +140,17 @@ INPUT_UNITS: dict[str, str] = {
     "mb_residual_tumour_cm2": "cm2",
     "cnsgct_afp_ng_ml": "ng/mL",
     "cnsgct_bhcg_iu_l": "[IU]/L",
+    # extracranial solid tumours (protocols/vocabulary_solid.yaml)
+    "bone_sarcoma_viable_tumour_percent": "%",
+    "hb_afp_ng_ml": "ng/mL",
+    "es_tumour_volume_ml": "mL",
+    "rms_tumour_size_cm": "cm",
+    "gct_afp_ng_ml": "ng/mL",
+    "gct_bhcg_iu_l": "[IU]/L",
+    "acc_tumour_weight_g": "g",
+    "acc_tumour_volume_ml": "mL",
+    "mel_breslow_mm": "mm",
+    "mel_mitotic_rate_per_mm2": "/mm2",
 }
 
 #: Inputs of group ``exposures`` (the others are ``observations``).
@@ -172,6 +183,11 @@ VOCABULARY_UNIT_TO_UCUM: dict[str, str] = {
     "cm2": "cm2",
     "ng/mL": "ng/mL",
     "IU/L": "[IU]/L",
+    "mL": "mL",
+    "cm": "cm",
+    "g": "g",
+    "mm": "mm",
+    "/mm2": "/mm2",
 }
 
 #: Gender (Patient.gender) <-> sex; other/unknown map to "not known".
