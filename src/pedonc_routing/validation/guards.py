@@ -70,8 +70,11 @@ PASS: `lt: 50` in the second transition, or an `otherwise`.
 
 ### G007 warning: protocols overlap
 
-Two protocols' `applies_to` hold for the same child; the first in file order is chosen.
-Non-overlapping `applies_to` is also what lets routing choose a protocol whose guard is
+Two protocols of equal `priority` (a protocol's top-level `priority`, default 0) both have
+`applies_to` holding for the same child; the first in file order is chosen. Protocols of
+different priority may overlap on purpose (a catch-all pathway declares a lower priority
+than the disease protocols): the higher one is chosen, and not reported. Non-overlapping
+`applies_to` at equal priority is also what lets routing choose a protocol whose guard is
 true while another is unknown for lack of data.
 
 FAIL: `other.yaml` applies to `C91`, `protocol.yaml` to `C91.0`.
@@ -80,7 +83,8 @@ FAIL: `other.yaml` applies to `C91`, `protocol.yaml` to `C91.0`.
 protocol.yaml:9:1: G007 warning: protocols 'other' (other.yaml:9:1) and 'mini' both apply to this child; 'other' is chosen (file order): {diagnosis: {icd10: C91.0}}
 ```
 
-PASS: narrow one of them (`icd10_in: ["C91.1-C91.9"]`).
+PASS: narrow one of them (`icd10_in: ["C91.1-C91.9"]`), or give the broader one a lower
+`priority` when the precedence is deliberate.
 
 ### G008 warning: guards too complex to analyse
 
@@ -177,9 +181,12 @@ def step_guard_issues(
 def applies_to_issues(
     protocols: Sequence[Sourced[Protocol]], inputs: Mapping[str, InputSpec]
 ) -> Iterator[Issue]:
-    """G007: two protocols that apply to the same child."""
+    """G007: two protocols of equal ``priority`` that apply to the same child (a different
+    declared priority is a deliberate precedence, e.g. a catch-all pathway)."""
     selected = [
-        _Guarded(s.model.id, 0, s.model.applies_to, s.source_map.key_span(("applies_to",)))
+        _Guarded(
+            s.model.id, s.model.priority, s.model.applies_to, s.source_map.key_span(("applies_to",))
+        )
         for s in protocols
         if s.model.applies_to is not None
     ]
