@@ -8,7 +8,7 @@ their subgroups; extended classification: the divisions of Ia and IIb). The tabl
 was not.
 
 ``classify(morphology, topography)`` maps an ICD-O-3 morphology (``"9836/3"``) and topography
-(``"C42.1"`` or ``"C421"``, or ``None`` when unknown) to an :class:`Iccc3Class`, or ``None``
+(``"C42.1"``, the dot optional, or ``None`` when unknown) to an :class:`Iccc3Class`, or ``None``
 when the code is outside ICCC-3 (not malignant outside the CNS, in situ, metastatic, not in
 the table) or when the subgroup depends on a topography that is not given.
 
@@ -32,6 +32,8 @@ _TOPOGRAPHY = re.compile(r"^C(\d{2})\.?(\d)$")
 #: counts non-malignant (behaviour /0, /1) tumours.
 _CNS_SITES = ((700, 729), (751, 753))
 _NON_MALIGNANT_SUBGROUPS = ("III", "Xa")
+#: The table's "any site" topography (every ICD-O-3 site, C00.0-C80.9).
+_ANY_SITE = "C" + "000-C809"
 
 
 @dataclass(frozen=True)
@@ -92,7 +94,7 @@ def _rules(raw: list[dict[str, str]]) -> tuple[_Rule, ...]:
     return tuple(
         _Rule(
             histology=_ranges(rule["morphology"], int),
-            sites=None if rule["topography"] == "C000-C809" else _ranges(rule["topography"], _site),
+            sites=None if rule["topography"] == _ANY_SITE else _ranges(rule["topography"], _site),
         )
         for rule in raw
     )

@@ -109,6 +109,16 @@ INPUT_UNITS: dict[str, str] = {
     "neck_rt_gy": "Gy",
     "chest_rt_gy": "Gy",
     "years_since_chest_rt": "a",
+    # Oncologic emergencies (protocols/vocabulary_emergencies.yaml).
+    "uric_acid_umol_l": "umol/L",
+    "potassium_mmol_l": "mmol/L",
+    "phosphate_mmol_l": "mmol/L",
+    "calcium_mmol_l": "mmol/L",
+    "creatinine_umol_l": "umol/L",
+    "creatinine_x_uln": "1",
+    "ldh_u_l": "U/L",
+    "platelets_10e9_l": "10*9/L",
+    "fibrinogen_g_l": "g/L",
 }
 
 #: Inputs of group ``exposures`` (the others are ``observations``).
@@ -130,6 +140,10 @@ VOCABULARY_UNIT_TO_UCUM: dict[str, str] = {
     "mg/m2": "mg/m2",
     "Gy": "Gy",
     "years": "a",
+    "umol/L": "umol/L",
+    "mmol/L": "mmol/L",
+    "U/L": "U/L",
+    "g/L": "g/L",
 }
 
 #: Gender (Patient.gender) <-> sex; other/unknown map to "not known".
