@@ -75,8 +75,10 @@ def test_unique_catches_equal_priority_overlap(plant: Any) -> None:
     # infants and T-ALL both at priority 20: an infant with T-ALL matches both
     bundle = plant("all.yaml", "priority: 30", "priority: 20")
 
+    # interrupts=False: with the oncologic emergencies (issue 12) more drawn children are
+    # interrupted by an override before the ALL diagnosis step is decided.
     @SEARCH
-    @given(patient=patients(bundle, "all", at_step="diagnosis"))
+    @given(patient=patients(bundle, "all", at_step="diagnosis", interrupts=False))
     def check(patient: dict[str, Any]) -> None:
         assert_unique(bundle, patient)
 
