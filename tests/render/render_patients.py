@@ -21,7 +21,7 @@ PATIENT_BY_STATUS = {
     "needs_data": "18_eoi_needs_mrd.yaml",
     "no_route": "survivorship/21_breast_surveillance_age_25.yaml",
     "completed": "19_palliative_care_completed.yaml",
-    "not_applicable": "11_not_applicable_hepatoblastoma.yaml",
+    "not_applicable": "20_not_applicable_adult_hepatoblastoma.yaml",
     "follow_ups": "15_handover_to_survivorship.yaml",
 }
 

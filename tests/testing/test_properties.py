@@ -75,10 +75,12 @@ def test_unique_catches_equal_priority_overlap(plant: Any) -> None:
     # infants and T-ALL both at priority 20: an infant with T-ALL matches both
     bundle = plant("all.yaml", "priority: 30", "priority: 20")
 
-    # A larger budget than SEARCH: a patient on `all` also carries every survivorship
-    # exposure (the hand-over leads there), so an infant with T-ALL is rarer per example.
+    # interrupts=False: with the oncologic emergencies (issue 12) more drawn children are
+    # interrupted by an override before the ALL diagnosis step is decided; a larger budget
+    # than SEARCH: a patient on `all` also carries every survivorship exposure (the
+    # hand-over leads there), so an infant with T-ALL is rarer per example.
     @settings(SEARCH, max_examples=1000)
-    @given(patient=patients(bundle, "all", at_step="diagnosis"))
+    @given(patient=patients(bundle, "all", at_step="diagnosis", interrupts=False))
     def check(patient: dict[str, Any]) -> None:
         assert_unique(bundle, patient)
 

@@ -35,7 +35,7 @@ class CompiledBundle:
     content_hash: str
     protocols: Mapping[str, CompiledProtocol]
     selector: GuardTable
-    selection_order: tuple[str, ...]  # protocols with applies_to, in file order
+    selection_order: tuple[str, ...]  # protocols with applies_to: priority desc, file order
     selection_index: SelectionIndex | None  # None: every protocol is a candidate
     selector_part_of: Mapping[str, GuardTable]  # applies_to key -> the part evaluating it
     schema: FactSchema
@@ -94,7 +94,10 @@ def compile_documents(documents: DocumentSet) -> CompiledBundle:
             needs={step_id: Need.of(step.model) for step_id, step in graph.steps.items()},
             applies_span=sourced.source_map.key_span(("applies_to",)).short,
         )
-    selection = [s.model for s in documents.protocols if s.model.applies_to is not None]
+    selection = sorted(
+        (s.model for s in documents.protocols if s.model.applies_to is not None),
+        key=lambda p: -p.priority,
+    )
     applies_to = {p.id: p.applies_to for p in selection if p.applies_to is not None}
     selector = GuardTable(
         f"{short_hash}:applies_to",

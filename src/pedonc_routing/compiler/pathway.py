@@ -183,10 +183,12 @@ class PathwayGraph:
         return step_id if protocol_id == self.protocol_id else f"{protocol_id}:{step_id}"
 
     def unreachable(self) -> list[str]:
-        """Steps of this protocol that no path from the entry reaches."""
+        """Steps of this protocol that no path from the entry, or from an override's
+        target step (an entry point of an interrupt), reaches."""
         if self.entry not in self.graph:
             return []
-        reached = nx.descendants(self.graph, self.entry) | {self.entry}
+        roots = {self.entry} | {o.to_step for o in self.overrides if o.to_step in self.graph}
+        reached = set(roots).union(*(nx.descendants(self.graph, root) for root in roots))
         return [step for step in self.steps if step not in reached]
 
     def edges(self) -> Iterator[tuple[str, str, str]]:

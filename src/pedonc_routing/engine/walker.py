@@ -1,7 +1,8 @@
 """The walker: from a child's facts and position to one decision.
 
-1. No position: the protocol whose ``applies_to`` holds (first in file order) is chosen and
-   the child starts at its entry step.
+1. No position: the protocol whose ``applies_to`` holds (highest declared ``priority``, then
+   first in file order) is chosen and the child starts at its entry step; if a protocol of
+   higher priority is unknown for lack of data, the answer is ``needs_data``.
 2. On a pathway: overrides (global interrupts) are checked first, by priority; an override
    fires only when its guard is *true* on the facts given.
 3. Otherwise the current step's transitions are taken in order (priority, then file order).
@@ -129,16 +130,22 @@ class _Walk:
         A protocol whose guard is *true* is chosen even when another one is unknown for lack
         of data: three-valued logic is monotone (a true guard stays true however the missing
         inputs turn out), and protocols that could both apply are reported by the validator
-        (G007), so no completion of the data could make the other one apply instead.
-        Only when none is true and some are unknown is the answer ``needs_data``.
+        (G007), so no completion of the data could make the other one apply instead. A
+        protocol of *higher* declared priority that is unknown does block the choice (it
+        would win if it applied): then the answer is ``needs_data``, as it is when none is
+        true and some are unknown.
         """
         applies = self._applies_to()
         unknown: dict[str, set[str]] = {}
+        waiting: str | None = None  # true, but a higher-priority protocol is unknown
         for protocol_id in self.bundle.selection_order:
             key = applies_key(protocol_id)
             value = applies(protocol_id)
             if value is None:
                 unknown[protocol_id] = self.missing_of(self.bundle.selector.by_key[key].inputs)
+            elif value and self._outranked_by_unknown(protocol_id, unknown):
+                waiting = protocol_id  # a higher-priority protocol may apply: ask its data
+                break
             elif value:
                 protocol = self.bundle.protocols[protocol_id]
                 self.explain(
@@ -161,6 +168,8 @@ class _Walk:
                 self.bundle.protocols[protocol_id].applies_span,
                 f"protocol {protocol_id!r} may apply; deciding needs: {', '.join(sorted(missing))}"
                 if missing is not None
+                else f"protocol {protocol_id!r} applies, but one of higher priority may apply"
+                if protocol_id == waiting
                 else f"protocol {protocol_id!r} does not apply",
                 self.bundle.selector.by_key[applies_key(protocol_id)].inputs,
             )
@@ -168,6 +177,12 @@ class _Walk:
             missing_all = set().union(*unknown.values())
             return self._outcome("needs_data", None, None, None, missing=missing_all)
         return self._outcome("not_applicable", None, None, None)
+
+    def _outranked_by_unknown(self, protocol_id: str, unknown: Mapping[str, object]) -> bool:
+        """True when a protocol of higher declared ``priority`` is unknown for lack of data."""
+        protocols = self.bundle.protocols
+        priority = protocols[protocol_id].model.priority
+        return any(protocols[other].model.priority > priority for other in unknown)
 
     def _applies_to(self) -> Callable[[str], Truth]:
         """protocol id -> truth of its ``applies_to``, evaluating selector parts on demand.

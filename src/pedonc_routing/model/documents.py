@@ -206,6 +206,9 @@ class Protocol(Frozen):
     sources: list[Source] = Field(default_factory=list)
     inputs: list[Identifier] = Field(default_factory=list)
     applies_to: Condition | None = None
+    #: Precedence among protocols whose ``applies_to`` hold for one child: higher wins
+    #: (default 0); a catch-all pathway declares a lower one than the disease protocols.
+    priority: StrictInt = 0
     entry: Identifier
     steps: dict[Identifier, Step] = Field(min_length=1)
     overrides: list[Override] = Field(default_factory=list)

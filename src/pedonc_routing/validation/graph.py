@@ -4,7 +4,8 @@ The guard analysis (``G004``-``G009``) is in :mod:`.guards`.
 
 ### G001 warning: unreachable step
 
-No path from the `entry` step reaches the step.
+No path from the `entry` step, or from the step an override of the protocol leads to,
+reaches the step.
 
 FAIL: a step `orphan` that no transition names.
 
@@ -18,8 +19,8 @@ FAIL: a step `orphan` that no transition names.
 demo.yaml:25:3: G001 warning: step 'orphan' cannot be reached from the entry 'diagnosis'
 ```
 
-Fix: add a transition to it, or remove it. (A step reached only by an override is still
-reported: overrides are not edges of the pathway graph.)
+Fix: add a transition to it, or remove it. (An override's target step is an entry point:
+it and the steps it leads to are reachable.)
 
 ### G002 error: dead end
 

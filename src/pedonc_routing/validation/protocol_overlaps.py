@@ -5,8 +5,11 @@ The ``applies_to`` conditions are analysed symbolically like the guards of a ste
 
 ### G007 warning: protocols overlap
 
-Two protocols' `applies_to` hold for the same child; the first in file order is chosen.
-Non-overlapping `applies_to` is also what lets routing choose a protocol whose guard is
+Two protocols of equal `priority` (a protocol's top-level `priority`, default 0) both have
+`applies_to` holding for the same child; the first in file order is chosen. Protocols of
+different priority may overlap on purpose (a catch-all pathway declares a lower priority
+than the disease protocols): the higher one is chosen, and not reported. Non-overlapping
+`applies_to` at equal priority is also what lets routing choose a protocol whose guard is
 true while another is unknown for lack of data.
 
 FAIL: `other.yaml` applies to `C91`, `protocol.yaml` to `C91.0`.
@@ -15,7 +18,8 @@ FAIL: `other.yaml` applies to `C91`, `protocol.yaml` to `C91.0`.
 protocol.yaml:9:1: G007 warning: protocols 'other' (other.yaml:9:1) and 'mini' both apply to this child; 'other' is chosen (file order): {diagnosis: {icd10: C91.0}}
 ```
 
-PASS: narrow one of them (`icd10_in: ["C91.1-C91.9"]`).
+PASS: narrow one of them (`icd10_in: ["C91.1-C91.9"]`), or give the broader one a lower
+`priority` when the precedence is deliberate.
 """
 
 from __future__ import annotations
@@ -33,9 +37,12 @@ GATE = Gate.CLEAN_SO_FAR
 
 
 def check(context: CheckContext) -> Iterator[Issue]:
-    """Pairs of protocols whose ``applies_to`` hold for a common child."""
+    """Pairs of protocols of equal ``priority`` whose ``applies_to`` hold for a common child
+    (a different declared priority is a deliberate precedence, e.g. a catch-all pathway)."""
     selected = [
-        Guarded(s.model.id, 0, s.model.applies_to, s.source_map.key_span(("applies_to",)))
+        Guarded(
+            s.model.id, s.model.priority, s.model.applies_to, s.source_map.key_span(("applies_to",))
+        )
         for s in context.protocols
         if s.model.applies_to is not None
     ]

@@ -151,6 +151,16 @@ INPUT_UNITS: dict[str, str] = {
     "acc_tumour_volume_ml": "mL",
     "mel_breslow_mm": "mm",
     "mel_mitotic_rate_per_mm2": "/mm2",
+    # Oncologic emergencies (protocols/vocabulary_emergencies.yaml).
+    "uric_acid_umol_l": "umol/L",
+    "potassium_mmol_l": "mmol/L",
+    "phosphate_mmol_l": "mmol/L",
+    "calcium_mmol_l": "mmol/L",
+    "creatinine_umol_l": "umol/L",
+    "creatinine_x_uln": "1",
+    "ldh_u_l": "U/L",
+    "platelets_10e9_l": "10*9/L",
+    "fibrinogen_g_l": "g/L",
 }
 
 #: Inputs of group ``exposures`` (the others are ``observations``).
@@ -188,6 +198,10 @@ VOCABULARY_UNIT_TO_UCUM: dict[str, str] = {
     "g": "g",
     "mm": "mm",
     "/mm2": "/mm2",
+    "umol/L": "umol/L",
+    "mmol/L": "mmol/L",
+    "U/L": "U/L",
+    "g/L": "g/L",
 }
 
 #: Gender (Patient.gender) <-> sex; other/unknown map to "not known".
