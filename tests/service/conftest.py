@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
+from postgres_server import PostgresServer, postgres_bin
 from server_process import API_KEY, ServerProcess
 
 REPO = Path(__file__).resolve().parents[2]
@@ -37,3 +39,16 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
 @pytest.fixture
 def api_headers() -> dict[str, str]:
     return {"X-API-Key": API_KEY}
+
+
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[PostgresServer]:
+    """A real PostgreSQL server; skipped where it is not installed, unless
+    PEDONC_REQUIRE_POSTGRES=1 (``make test``), where its absence fails."""
+    if postgres_bin() is None:
+        if os.environ.get("PEDONC_REQUIRE_POSTGRES") == "1":
+            pytest.fail("PostgreSQL is not installed: run `make postgresql`")
+        pytest.skip("PostgreSQL is not installed (make postgresql)")
+    server = PostgresServer()
+    yield server
+    server.stop()

@@ -100,4 +100,13 @@ class ServerProcess:
     def worker_pids(self) -> list[int]:
         """The uvicorn worker processes (children of the supervisor)."""
         children = Path(f"/proc/{self.process.pid}/task/{self.process.pid}/children")
-        return [int(pid) for pid in children.read_text().split()]
+        pids = [int(pid) for pid in children.read_text().split()]
+        # multiprocessing's resource tracker is a child too; workers run spawn_main.
+        return [pid for pid in pids if b"spawn_main" in _command_line(pid)]
+
+
+def _command_line(pid: int) -> bytes:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return b""
