@@ -139,10 +139,18 @@ def prefetch_bundle(hook: str, request: Any, as_of: datetime) -> dict[str, Any]:
     }
 
 
+#: The specification: "less than 140 characters".
+SUMMARY_LIMIT = 139
+
+
+def _shorten(summary: str) -> str:
+    return summary if len(summary) <= SUMMARY_LIMIT else summary[: SUMMARY_LIMIT - 1] + "…"
+
+
 def _card(summary: str, indicator: str, detail: str, links: list[dict[str, Any]]) -> dict[str, Any]:
     return {
         "uuid": str(uuid.uuid4()),
-        "summary": summary[:140],  # the specification's limit
+        "summary": _shorten(summary),
         "detail": detail,
         "indicator": indicator,
         "source": dict(_SOURCE),
@@ -188,9 +196,12 @@ def decision_cards(
         follow_ups = decision.get("follow_ups") or []
         if follow_ups:
             lines.append("**Follow-up:** " + "; ".join(item["title"] for item in follow_ups))
+        summary = f"{urgency.capitalize()}: {step['title']}{where}"
+        if len(summary) > SUMMARY_LIMIT:  # the step matters most; the detail names the place
+            summary = f"{urgency.capitalize()}: {step['title']}"
         return [
             _card(
-                f"{urgency.capitalize()}: {step['title']}{where}",
+                summary,
                 _INDICATOR.get(urgency, "info"),
                 "\n\n".join(lines) + (f"\n\n**Why:**{why}" if why else ""),
                 links,
