@@ -394,7 +394,9 @@ class RoutingService:
         return Response(body, media_type=content_type)
 
     async def openapi(self, request: Request) -> Response:
-        return JSONResponse(openapi_document(self.settings.public_url))
+        bundle = self.router.bundle
+        plan_ids = tuple(fhir_id(protocol_id) for protocol_id in bundle.protocol_ids)
+        return JSONResponse(openapi_document(self.settings.public_url, plan_ids))
 
     async def admin_reload(self, request: Request) -> Response:
         if not self._key_matches(request, self._admin_keys):

@@ -12,6 +12,7 @@ from typing import Any
 from pedonc_routing._version import __version__
 from pedonc_routing.decision.model import Decision
 from pedonc_routing.model.patient import PatientState
+from pedonc_routing.service.cds_hooks import HOOKS
 
 _REF = "#/components/schemas/{model}"
 
@@ -48,6 +49,7 @@ _LANG = {
     "required": False,
     "schema": {"type": "string", "enum": ["en", "ru", "kk"], "default": "en"},
 }
+_SERVICE_IDS = {"type": "string", "enum": list(HOOKS.values())}
 _FHIR_RESOURCE = {"type": "object", "properties": {"resourceType": {"type": "string"}}}
 
 
@@ -68,7 +70,9 @@ def _errors(*codes: int) -> dict[str, Any]:
 
 
 @cache
-def openapi_document(server_url: str) -> dict[str, Any]:
+def openapi_document(server_url: str, plan_ids: tuple[str, ...]) -> dict[str, Any]:
+    """The document for a service at ``server_url`` whose bundle has these PlanDefinition
+    ids (the protocols' ids as FHIR ids)."""
     api_key: list[dict[str, list[str]]] = [{"apiKey": []}]
     cds_jwt: list[dict[str, list[str]]] = [{"cdsJwt": []}]
     paths: dict[str, Any] = {
@@ -118,7 +122,7 @@ def openapi_document(server_url: str) -> dict[str, Any]:
                         "name": "plan_id",
                         "in": "path",
                         "required": True,
-                        "schema": {"type": "string"},
+                        "schema": {"type": "string", "enum": list(plan_ids)},
                     }
                 ],
                 "requestBody": {
@@ -200,7 +204,7 @@ def openapi_document(server_url: str) -> dict[str, Any]:
                         "name": "service_id",
                         "in": "path",
                         "required": True,
-                        "schema": {"type": "string"},
+                        "schema": _SERVICE_IDS,
                     },
                     _LANG,
                 ],
@@ -221,7 +225,7 @@ def openapi_document(server_url: str) -> dict[str, Any]:
                         "name": "service_id",
                         "in": "path",
                         "required": True,
-                        "schema": {"type": "string"},
+                        "schema": _SERVICE_IDS,
                     }
                 ],
                 "requestBody": {"required": True, "content": _json({"type": "object"})},
