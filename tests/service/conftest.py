@@ -1,32 +1,14 @@
-"""Fixtures of the service tests: a real server, example patients as JSON, API headers."""
+"""Fixtures of the service tests: a real server, a real PostgreSQL server, API headers."""
 
 from __future__ import annotations
 
-import json
 import os
 from collections.abc import Iterator
-from pathlib import Path
-from typing import Any
 
 import pytest
-import yaml
-from postgres_server import PostgresServer, postgres_bin
-from server_process import API_KEY, ServerProcess
 
-REPO = Path(__file__).resolve().parents[2]
-EXAMPLES = REPO / "examples" / "patients"
-
-
-def example_patient(relative: str) -> dict[str, Any]:
-    """An example patient file as the JSON a hospital system would send."""
-    data = yaml.safe_load((EXAMPLES / relative).read_text(encoding="utf-8"))
-    result: dict[str, Any] = json.loads(json.dumps(data, default=str))
-    return result
-
-
-def all_example_patients() -> list[dict[str, Any]]:
-    paths = sorted(p for p in EXAMPLES.rglob("*.yaml") if p.name != "expected.yaml")
-    return [example_patient(str(path.relative_to(EXAMPLES))) for path in paths]
+from service.postgres_server import PostgresServer, postgres_bin
+from service.server_process import API_KEY, ServerProcess
 
 
 @pytest.fixture(scope="module")

@@ -11,7 +11,7 @@ import subprocess
 import tempfile
 from pathlib import Path
 
-from server_process import free_port
+from service.server_process import free_port
 
 
 def postgres_bin() -> Path | None:

@@ -13,9 +13,9 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
-from postgres_server import PostgresServer
 
 from pedonc_routing.service.audit import AuditStore, open_audit_store, patient_key
+from service.postgres_server import PostgresServer
 
 KEY = bytes.fromhex("aa" * 32)
 DECISION = {"status": "routed", "bundle_hash": "sha256:abc", "step": {"id": "induction"}}

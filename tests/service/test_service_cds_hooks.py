@@ -18,11 +18,11 @@ import jsonschema
 import jwt
 import pytest
 from cryptography.hazmat.primitives.asymmetric import ec
-from server_process import ServerProcess
 
 import pedonc_routing as pr
-from conftest import example_patient
 from pedonc_routing.interop.fhir import patient_from_fhir, patient_to_fhir
+from service.server_process import ServerProcess
+from service.service_examples import example_patient
 
 SCHEMA = json.loads(
     (Path(__file__).parent / "schemas" / "cds-hooks-2.0.schema.json").read_text(encoding="utf-8")

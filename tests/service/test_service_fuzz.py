@@ -10,7 +10,8 @@ import pytest
 import schemathesis
 from hypothesis import HealthCheck, given, settings
 from schemathesis.checks import not_a_server_error
-from server_process import API_KEY, ServerProcess
+
+from service.server_process import API_KEY, ServerProcess
 
 
 @schemathesis.serializer("application/x-ndjson")

@@ -10,12 +10,12 @@ from typing import Any
 
 import httpx
 import pytest
-from server_process import AUDIT_KEY, ServerProcess
 
 import pedonc_routing as pr
-from conftest import all_example_patients, example_patient
 from pedonc_routing.interop.fhir import decision_to_fhir, patient_from_fhir, patient_to_fhir
 from pedonc_routing.service.audit import SqliteAuditStore, patient_key
+from service.server_process import AUDIT_KEY, ServerProcess
+from service.service_examples import all_example_patients, example_patient
 
 HODGKIN = "hodgkin_lymphoma/03_stage_ib_tg1.yaml"
 

@@ -12,9 +12,9 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from server_process import ADMIN_KEY, API_KEY, ServerProcess
 
-from conftest import REPO, example_patient
+from service.server_process import ADMIN_KEY, API_KEY, ServerProcess
+from service.service_examples import REPO, example_patient
 
 PATIENT = example_patient("hodgkin_lymphoma/03_stage_ib_tg1.yaml")
 

@@ -12,11 +12,11 @@ from typing import Any
 
 import httpx
 import pytest
-from postgres_server import PostgresServer
-from server_process import API_KEY, AUDIT_KEY, ServerProcess
 
-from conftest import all_example_patients
 from pedonc_routing.service.audit import open_audit_store
+from service.postgres_server import PostgresServer
+from service.server_process import API_KEY, AUDIT_KEY, ServerProcess
+from service.service_examples import all_example_patients
 
 
 def _load(
