@@ -80,3 +80,23 @@ def test_every_returned_decision_is_audited_after_a_worker_is_killed(
     finally:
         store.close()
     assert len({record_id for record_id, _ in received}) == len(received)
+
+
+def test_a_decision_is_withheld_while_the_audit_store_is_down(
+    tmp_path: Path, postgres: PostgresServer
+) -> None:
+    database = PostgresServer()  # its own server: this test stops it
+    server = ServerProcess(tmp_path, audit_url=database.url)
+    headers = {"X-API-Key": API_KEY}
+    patient = {**all_example_patients()[0], "patient_id": "kz-down-6262"}
+    try:
+        assert httpx.post(f"{server.url}/route", json=patient, headers=headers).status_code == 200
+        database.stop()
+        down = httpx.post(f"{server.url}/route", json=patient, headers=headers, timeout=60)
+        assert down.status_code == 503
+        assert down.json()["error"] == "audit_unavailable"
+        assert "status" not in down.json()  # no decision without its record
+        assert httpx.get(f"{server.url}/readyz", timeout=60).status_code == 503
+        assert "kz-down-6262" not in server.log()
+    finally:
+        server.stop()

@@ -31,7 +31,12 @@ from starlette.routing import Route
 
 from pedonc_routing.bundle import Bundle, load_bundle
 from pedonc_routing.decision.model import Decision
-from pedonc_routing.errors import PatientDataError, PedoncRoutingError, ValidationFailed
+from pedonc_routing.errors import (
+    EngineError,
+    PatientDataError,
+    PedoncRoutingError,
+    ValidationFailed,
+)
 from pedonc_routing.interop.fhir import decision_to_fhir, patient_from_fhir
 from pedonc_routing.interop.fhir.codes import fhir_id
 from pedonc_routing.model.documents import Language
@@ -53,6 +58,10 @@ LANGUAGES: tuple[Language, ...] = ("en", "ru", "kk")
 BATCH_PATH = "/route/batch"
 #: The longest JSON line /route/batch accepts (the single-patient body limit).
 _NDJSON = "application/x-ndjson"
+
+
+class AuditUnavailable(Exception):
+    """The audit record could not be committed, so the decision is not returned."""
 
 
 class _BadRequest(Exception):
@@ -155,13 +164,18 @@ class RoutingService:
         decision = bundle.route(patient, lang=lang)
         data = decision.to_dict()
         started = asyncio.get_running_loop().time()
-        record_id = await anyio.to_thread.run_sync(
-            self.store.record,
-            _patient_id(patient),
-            bundle.content_hash,
-            self._protocol_versions(bundle),
-            data,
-        )
+        try:
+            record_id = await anyio.to_thread.run_sync(
+                self.store.record,
+                _patient_id(patient),
+                bundle.content_hash,
+                self._protocol_versions(bundle),
+                data,
+            )
+        except Exception as error:
+            # The type only: a database error's text may quote the row, patient key included.
+            logger.error("audit store write failed (%s): decision withheld", type(error).__name__)
+            raise AuditUnavailable from None
         metrics.AUDIT_WRITES.observe(asyncio.get_running_loop().time() - started)
         metrics.DECISIONS.labels(decision.status).inc()
         return decision, data, record_id
@@ -230,6 +244,10 @@ class RoutingService:
         except PatientDataError as error:
             failure = {"error": "patient_data", "line": number, "problems": error.problems}
             return json.dumps(failure, ensure_ascii=False) + "\n"
+        except AuditUnavailable:
+            return json.dumps({"error": "audit_unavailable", "line": number}) + "\n"
+        except EngineError:
+            return json.dumps({"error": "engine", "line": number}) + "\n"
         return json.dumps({**data, "audit_record": record_id}, ensure_ascii=False) + "\n"
 
     # -- FHIR $apply -------------------------------------------------------------------------
@@ -451,6 +469,16 @@ def _apply_data(body: Any) -> Mapping[str, Any]:
     raise _BadRequest(422, "invalid", ["body: a Bundle or a Parameters resource is required"])
 
 
+async def _audit_unavailable(request: Request, error: Exception) -> Response:
+    message = "the decision could not be recorded in the audit store, so it is withheld; retry"
+    return JSONResponse({"error": "audit_unavailable", "message": message}, 503)
+
+
+async def _engine_failed(request: Request, error: Exception) -> Response:
+    logger.error("engine error: %s", type(error).__name__)
+    return JSONResponse({"error": "engine", "message": "the rules engine failed; retry"}, 503)
+
+
 def _outcome(status: int, code: str, diagnostics: str) -> JSONResponse:
     return JSONResponse(
         {
@@ -529,7 +557,12 @@ def create_app(
                 allow_headers=["Authorization", "Content-Type", "X-API-Key"],
             )
         )
-    app = Starlette(routes=routes, middleware=middleware, lifespan=lifespan)
+    app = Starlette(
+        routes=routes,
+        middleware=middleware,
+        lifespan=lifespan,
+        exception_handlers={AuditUnavailable: _audit_unavailable, EngineError: _engine_failed},
+    )
     app.state.service = service
     return app
 

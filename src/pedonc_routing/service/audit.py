@@ -213,7 +213,9 @@ class PostgresAuditStore:
         from psycopg_pool import ConnectionPool  # only deployments on PostgreSQL need it
 
         self._key = key
-        self._pool = ConnectionPool(url, min_size=1, max_size=pool_size, open=True, timeout=30)
+        # A short wait for a connection: a down database must answer 503 within the
+        # request time limit, not hold the request.
+        self._pool = ConnectionPool(url, min_size=1, max_size=pool_size, open=True, timeout=5)
         with self._pool.connection() as connection:
             # Two workers starting together may both create the table: serialise them.
             connection.execute("SELECT pg_advisory_xact_lock(4150215)")
