@@ -156,11 +156,15 @@ class RoutingService:
         return versions
 
     async def decide(
-        self, patient: PatientState | Mapping[str, Any], lang: Language
+        self,
+        patient: PatientState | Mapping[str, Any],
+        lang: Language,
+        bundle: Bundle | None = None,
     ) -> tuple[Decision, dict[str, Any], int]:
-        """Route on the current bundle and commit the audit record; PatientDataError
-        propagates. Returns the decision, its JSON and the audit record id."""
-        bundle = self.router.bundle  # one read: the decision and its record use this bundle
+        """Route on ``bundle`` (default: the current one) and commit the audit record;
+        PatientDataError propagates. Returns the decision, its JSON and the record id."""
+        if bundle is None:
+            bundle = self.router.bundle  # one read: the decision and its record use it
         decision = bundle.route(patient, lang=lang)
         data = decision.to_dict()
         started = asyncio.get_running_loop().time()
@@ -263,7 +267,7 @@ class RoutingService:
             body = parse_json(await request.body())
             data_bundle = _apply_data(body)
             patient = patient_from_fhir(data_bundle)
-            decision, _, record_id = await self.decide(patient, "en")
+            decision, _, record_id = await self.decide(patient, "en", bundle)
         except _BadRequest as error:
             return _outcome(error.status, "invalid", "; ".join(error.problems))
         except PatientDataError as error:
@@ -310,9 +314,11 @@ class RoutingService:
         self, patient: PatientState | Mapping[str, Any], lang: Language
     ) -> Response:
         try:
-            # The guide states the decision, so it is audited like any other.
-            await self.decide(patient, lang)
-            guide = build_family_guide(self.router.bundle, patient, lang)
+            # The guide states the decision, so it is audited like any other, and both use
+            # the same bundle even if a reload lands in between.
+            bundle = self.router.bundle
+            await self.decide(patient, lang, bundle)
+            guide = build_family_guide(bundle, patient, lang)
         except PatientDataError as error:
             return JSONResponse({"error": "patient_data", "problems": error.problems}, 422)
         return HTMLResponse(guide_html(guide))
