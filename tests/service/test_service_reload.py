@@ -4,6 +4,7 @@ request fails; an invalid bundle is refused and the previous one keeps serving."
 
 from __future__ import annotations
 
+import re
 import shutil
 import signal
 import threading
@@ -101,6 +102,14 @@ def test_reload_under_load_swaps_atomically_and_refuses_an_invalid_bundle(tmp_pa
         )
         assert swapped.status_code == 200
         _wait_for(seen, "2099.2", marked)
+        # Either worker's /metrics sums both: each refused the signalled reload, one the
+        # admin reload too.
+        metrics = httpx.get(f"{server.url}/metrics").text
+        refused = re.search(
+            r'^pedonc_bundle_reloads_total\{outcome="refused"\} (\S+)$', metrics, re.M
+        )
+        assert refused is not None
+        assert float(refused.group(1)) >= 3
     finally:
         stop.set()
         for client in clients:
