@@ -14,7 +14,7 @@ import pytest
 import pedonc_routing as pr
 from pedonc_routing.interop.fhir import decision_to_fhir, patient_from_fhir, patient_to_fhir
 from pedonc_routing.service.audit import SqliteAuditStore, patient_key
-from service.server_process import AUDIT_KEY, ServerProcess
+from service.server_process import ADMIN_KEY, API_KEY, AUDIT_KEY, ServerProcess
 from service.service_examples import all_example_patients, example_patient
 
 HODGKIN = "hodgkin_lymphoma/03_stage_ib_tg1.yaml"
@@ -100,8 +100,6 @@ def test_the_json_api_needs_a_key(
 
 
 def test_bearer_api_key_is_accepted(server: ServerProcess) -> None:
-    from server_process import API_KEY
-
     response = httpx.post(
         f"{server.url}/route",
         json=example_patient(HODGKIN),
@@ -300,8 +298,6 @@ def test_family_guide_link_with_a_forged_token_is_refused(server: ServerProcess)
 def test_admin_reload_needs_the_admin_key(
     server: ServerProcess, api_headers: dict[str, str]
 ) -> None:
-    from server_process import ADMIN_KEY
-
     assert httpx.post(f"{server.url}/admin/reload", headers=api_headers).status_code == 401
     response = httpx.post(
         f"{server.url}/admin/reload", headers={"X-API-Key": ADMIN_KEY}, timeout=60

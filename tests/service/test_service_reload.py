@@ -52,6 +52,14 @@ def _wait_for(
     raise AssertionError(f"version {version} not served by every worker in {timeout} s")
 
 
+def _wait_for_swaps(server: ServerProcess, count: int, timeout: float = 90) -> None:
+    """Each worker logs its swap: wait until ``count`` swaps are logged in all."""
+    deadline = time.monotonic() + timeout
+    while server.log().count("bundle swapped to") < count:
+        assert time.monotonic() < deadline, f"fewer than {count} swaps logged in {timeout} s"
+        time.sleep(0.1)
+
+
 def _set_version(folder: Path, old: str, new: str) -> None:
     path = folder / "hodgkin_lymphoma.yaml"
     text = path.read_text(encoding="utf-8")
@@ -77,6 +85,7 @@ def test_reload_under_load_swaps_atomically_and_refuses_an_invalid_bundle(tmp_pa
         _set_version(protocols, "2026.1", "2099.1")
         marked = time.monotonic()
         server.process.send_signal(signal.SIGHUP)  # the supervisor passes it to each worker
+        _wait_for_swaps(server, 2)  # both workers
         _wait_for(seen, "2099.1", marked)
 
         (protocols / "hodgkin_lymphoma.yaml").write_text("steps: [unclosed\n", encoding="utf-8")
@@ -101,6 +110,7 @@ def test_reload_under_load_swaps_atomically_and_refuses_an_invalid_bundle(tmp_pa
             f"{server.url}/admin/reload", headers={"X-API-Key": ADMIN_KEY}, timeout=60
         )
         assert swapped.status_code == 200
+        _wait_for_swaps(server, 5)  # the endpoint's worker, then both on the signal it sends
         _wait_for(seen, "2099.2", marked)
         # Either worker's /metrics sums both: each refused the signalled reload, one the
         # admin reload too.

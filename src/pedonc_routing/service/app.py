@@ -52,6 +52,8 @@ from pedonc_routing.service.limits import LimitsMiddleware
 from pedonc_routing.service.openapi import openapi_document
 from pedonc_routing.service.settings import ServiceSettings, hash_key
 
+#: Operational events (reloads, audit store failures) at WARNING and above reach uvicorn's
+#: stderr without extra logging set-up; never a patient identifier.
 logger = logging.getLogger("pedonc_routing.service")
 
 LANGUAGES: tuple[Language, ...] = ("en", "ru", "kk")
@@ -447,6 +449,7 @@ class RoutingService:
             metrics.RELOADS.labels("refused").inc()
             raise
         metrics.RELOADS.labels("swapped").inc()
+        logger.warning("worker %d: bundle swapped to %s", os.getpid(), bundle.content_hash)
         return bundle
 
     async def reload_on_signal(self) -> None:
