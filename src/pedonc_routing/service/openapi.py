@@ -49,7 +49,12 @@ _LANG = {
     "required": False,
     "schema": {"type": "string", "enum": ["en", "ru", "kk"], "default": "en"},
 }
-_SERVICE_IDS = {"type": "string", "enum": list(HOOKS.values())}
+_SERVICE_ID = {
+    "name": "service_id",
+    "in": "path",
+    "required": True,
+    "schema": {"type": "string", "enum": list(HOOKS.values())},
+}
 _FHIR_RESOURCE = {"type": "object", "properties": {"resourceType": {"type": "string"}}}
 
 
@@ -200,12 +205,7 @@ def openapi_document(server_url: str, plan_ids: tuple[str, ...]) -> dict[str, An
                 "operationId": "cdsService",
                 "security": cds_jwt,
                 "parameters": [
-                    {
-                        "name": "service_id",
-                        "in": "path",
-                        "required": True,
-                        "schema": _SERVICE_IDS,
-                    },
+                    _SERVICE_ID,
                     _LANG,
                 ],
                 "requestBody": {"required": True, "content": _json({"type": "object"})},
@@ -220,14 +220,7 @@ def openapi_document(server_url: str, plan_ids: tuple[str, ...]) -> dict[str, An
                 "summary": "CDS Hooks feedback on cards",
                 "operationId": "cdsFeedback",
                 "security": cds_jwt,
-                "parameters": [
-                    {
-                        "name": "service_id",
-                        "in": "path",
-                        "required": True,
-                        "schema": _SERVICE_IDS,
-                    }
-                ],
+                "parameters": [_SERVICE_ID],
                 "requestBody": {"required": True, "content": _json({"type": "object"})},
                 "responses": {
                     "200": {"description": "Recorded"},
