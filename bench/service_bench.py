@@ -86,7 +86,9 @@ def _prefetch_request(patient: dict[str, Any]) -> dict[str, Any]:
 
 
 class Server:
-    def __init__(self, workers: int, folder: Path, private: ec.EllipticCurvePrivateKey) -> None:
+    def __init__(
+        self, workers: int, folder: Path, private: ec.EllipticCurvePrivateKey, audit: str | None
+    ) -> None:
         self.port = _free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         public = json.loads(jwt.algorithms.ECAlgorithm.to_jwk(private.public_key()))
@@ -96,7 +98,8 @@ class Server:
             [sys.executable, "-c", "from pedonc_routing.cli import main; main()", "serve",
              "--port", str(self.port), "--workers", str(workers),
              "--api-key-hashes", hash_key(API_KEY), "--cds-issuers", str(issuers),
-             "--audit", f"sqlite:///{folder / f'audit-{workers}.sqlite3'}", "--jti-window", "3600"],
+             "--audit", audit or f"sqlite:///{folder / f'audit-{workers}.sqlite3'}",
+             "--audit-key", "ab" * 32, "--jti-window", "3600"],
             cwd=folder, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
         )  # fmt: skip
         deadline = time.monotonic() + 120
@@ -197,6 +200,9 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, nargs="+", default=[1, 16, 64])
     parser.add_argument("--requests", type=int, default=2000, help="per configuration (httpx)")
     parser.add_argument("--seconds", type=float, default=10, help="per configuration")
+    parser.add_argument(
+        "--audit", default=None, help="audit store URL (default: SQLite in a temporary folder)"
+    )
     parser.add_argument("--json", action="store_true")
     arguments = parser.parse_args()
 
@@ -209,7 +215,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="pedonc-bench-") as temporary:
         folder = Path(temporary)
         for workers in arguments.workers:
-            server = Server(workers, folder, private)
+            server = Server(workers, folder, private, arguments.audit)
             try:
                 route_url = f"{server.url}/route"
                 cds_url = f"{server.url}/cds-services/{SERVICE}"
@@ -271,7 +277,12 @@ def main() -> None:
                             print(row, flush=True)
             finally:
                 server.stop()
-    report = {"cpus": os.cpu_count(), "load_average_1m": os.getloadavg()[0], "results": results}
+    report = {
+        "cpus": os.cpu_count(),
+        "load_average_1m": os.getloadavg()[0],
+        "audit": arguments.audit or "sqlite (temporary folder)",
+        "results": results,
+    }
     print(json.dumps(report, indent=2) if arguments.json else json.dumps(report))
 
 
