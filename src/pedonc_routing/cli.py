@@ -529,6 +529,11 @@ if __name__ == "__main__":  # pragma: no cover
     help="HMAC key (hex) for patient keys; SQLite keeps one beside the file.",
 )
 @click.option(
+    "--audit-group-commit",
+    is_flag=True,
+    help="SQLite: one transaction for records arriving together (each still committed first).",
+)
+@click.option(
     "--cds-issuers",
     envvar="PEDONC_CDS_ISSUERS",
     type=click.Path(path_type=Path),
@@ -562,6 +567,7 @@ def serve_command(
     allow_anonymous: bool,
     audit_url: str,
     audit_key: str | None,
+    audit_group_commit: bool,
     cds_issuers: Path | None,
     jti_window: int,
     max_body_bytes: int,
@@ -601,6 +607,7 @@ def serve_command(
             allow_anonymous=allow_anonymous,
             audit_url=audit_url,
             audit_key=audit_key_for(audit_url, audit_key),
+            audit_group_commit=audit_group_commit,
             cds_issuers=issuers,
             jti_window_seconds=jti_window,
             max_body_bytes=max_body_bytes,

@@ -21,15 +21,15 @@ KEY = bytes.fromhex("aa" * 32)
 DECISION = {"status": "routed", "bundle_hash": "sha256:abc", "step": {"id": "induction"}}
 
 
-@pytest.fixture(params=["sqlite", "postgres"])
+@pytest.fixture(params=["sqlite", "sqlite-group-commit", "postgres"])
 def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[AuditStore]:
-    if request.param == "sqlite":
+    if request.param.startswith("sqlite"):
         url = f"sqlite:///{tmp_path / 'audit.sqlite3'}"
     else:
         server: PostgresServer = request.getfixturevalue("postgres")
         server.reset()
         url = server.url
-    opened = open_audit_store(url, KEY)
+    opened = open_audit_store(url, KEY, group_commit=request.param == "sqlite-group-commit")
     yield opened
     opened.close()
 
@@ -84,7 +84,7 @@ def test_concurrent_writers_lose_nothing(store: AuditStore) -> None:
 _WRITER = """
 import sys
 from pedonc_routing.service.audit import open_audit_store
-store = open_audit_store(sys.argv[1], bytes.fromhex("aa" * 32))
+store = open_audit_store(sys.argv[1], bytes.fromhex("aa" * 32), group_commit=sys.argv[2] == "1")
 decision = {"status": "routed", "pad": "x" * 2000}
 n = 0
 while True:
@@ -94,18 +94,19 @@ while True:
 """
 
 
-@pytest.mark.parametrize("backend", ["sqlite", "postgres"])
+@pytest.mark.parametrize("backend", ["sqlite", "sqlite-group-commit", "postgres"])
 def test_a_writer_killed_mid_write_loses_no_committed_record(
     backend: str, tmp_path: Path, request: pytest.FixtureRequest
 ) -> None:
-    if backend == "sqlite":
+    if backend.startswith("sqlite"):
         url = f"sqlite:///{tmp_path / 'audit.sqlite3'}"
     else:
         server: PostgresServer = request.getfixturevalue("postgres")
         server.reset()
         url = server.url
+    grouped = "1" if backend == "sqlite-group-commit" else "0"
     writer = subprocess.Popen(
-        [sys.executable, "-c", _WRITER, url], stdout=subprocess.PIPE, text=True
+        [sys.executable, "-c", _WRITER, url, grouped], stdout=subprocess.PIPE, text=True
     )
     assert writer.stdout is not None
     committed: list[tuple[int, int]] = []
@@ -121,7 +122,7 @@ def test_a_writer_killed_mid_write_loses_no_committed_record(
         committed.append((int(record_id), int(n)))
     writer.wait()
     assert len(committed) >= 300
-    if backend == "sqlite":
+    if backend.startswith("sqlite"):
         with sqlite3.connect(url.removeprefix("sqlite:///")) as check:
             assert check.execute("PRAGMA integrity_check").fetchone() == ("ok",)
     store = open_audit_store(url, KEY)

@@ -506,7 +506,11 @@ def create_app(
     audit = (
         store
         if store is not None
-        else open_audit_store(settings.audit_url, bytes.fromhex(settings.audit_key))
+        else open_audit_store(
+            settings.audit_url,
+            bytes.fromhex(settings.audit_key),
+            group_commit=settings.audit_group_commit,
+        )
     )
     service = RoutingService(
         settings, audit, bundle if bundle is not None else load_bundle(settings.protocols)

@@ -15,10 +15,12 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import queue
 import sqlite3
 import threading
 import time
 from collections.abc import Mapping
+from concurrent.futures import Future
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -121,14 +123,28 @@ def _record_of(row: tuple[Any, ...]) -> AuditRecord:
     )
 
 
+#: The most records one group commit holds.
+_GROUP_LIMIT = 256
+
+
+@dataclass(frozen=True, slots=True)
+class _Pending:
+    values: tuple[str, str | None, str, str, str, str]
+    result: Future[int]
+
+
 class SqliteAuditStore:
     """The embedded store: one file, WAL, ``synchronous=FULL``, a transaction per record.
 
     Several worker processes may share the file (SQLite serialises the writers; a writer
     waits up to ``busy_timeout`` for the lock).
+
+    ``group_commit=True`` (opt-in) lets one writer thread commit the records that arrive
+    together in one transaction: each ``record`` call still returns only after the commit
+    that holds its record, but one disk sync serves them all.
     """
 
-    def __init__(self, path: Path, key: bytes) -> None:
+    def __init__(self, path: Path, key: bytes, *, group_commit: bool = False) -> None:
         self._key = key
         self._lock = threading.Lock()  # one connection per process, used by one thread at a time
         self._connection = sqlite3.connect(
@@ -142,6 +158,57 @@ class SqliteAuditStore:
             for statement in _schema("INTEGER PRIMARY KEY AUTOINCREMENT"):
                 self._connection.execute(statement)
             self._connection.execute("COMMIT")
+        self._pending: queue.SimpleQueue[_Pending | None] | None = None
+        self._writer: threading.Thread | None = None
+        if group_commit:
+            self._pending = queue.SimpleQueue()
+            self._writer = threading.Thread(
+                target=self._write_groups, name="audit-group-commit", daemon=True
+            )
+            self._writer.start()
+
+    def _insert(self, rows: list[tuple[str, str | None, str, str, str, str]]) -> list[int]:
+        """The rows in one transaction; their record ids once it is committed."""
+        with self._lock:
+            self._connection.execute("BEGIN IMMEDIATE")
+            try:
+                ids = []
+                for values in rows:
+                    cursor = self._connection.execute(
+                        f"INSERT INTO decisions ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?)", values
+                    )
+                    assert cursor.lastrowid is not None
+                    ids.append(cursor.lastrowid)
+                self._connection.execute("COMMIT")
+            except BaseException:
+                self._connection.execute("ROLLBACK")
+                raise
+        return ids
+
+    def _write_groups(self) -> None:
+        assert self._pending is not None
+        while True:
+            first = self._pending.get()
+            if first is None:
+                return
+            group = [first]
+            while len(group) < _GROUP_LIMIT:
+                try:
+                    item = self._pending.get_nowait()
+                except queue.Empty:
+                    break
+                if item is None:
+                    self._pending.put(None)  # stop after this group
+                    break
+                group.append(item)
+            try:
+                ids = self._insert([item.values for item in group])
+            except Exception as error:
+                for item in group:
+                    item.result.set_exception(error)
+                continue
+            for item, record_id in zip(group, ids, strict=True):
+                item.result.set_result(record_id)
 
     def record(
         self,
@@ -151,18 +218,11 @@ class SqliteAuditStore:
         decision: Mapping[str, Any],
     ) -> int:
         values = _row_values(self._key, patient_id, bundle_hash, protocols, decision)
-        with self._lock:
-            self._connection.execute("BEGIN IMMEDIATE")
-            try:
-                cursor = self._connection.execute(
-                    f"INSERT INTO decisions ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?)", values
-                )
-                self._connection.execute("COMMIT")
-            except BaseException:
-                self._connection.execute("ROLLBACK")
-                raise
-        assert cursor.lastrowid is not None
-        return cursor.lastrowid
+        if self._pending is None:
+            return self._insert([values])[0]
+        pending = _Pending(values, Future())
+        self._pending.put(pending)
+        return pending.result.result()  # returns once the group's commit returned
 
     def find(self, patient_id: str) -> list[AuditRecord]:
         with self._lock:
@@ -202,6 +262,9 @@ class SqliteAuditStore:
             self._connection.execute("SELECT 1 FROM decisions LIMIT 1").fetchall()
 
     def close(self) -> None:
+        if self._pending is not None and self._writer is not None:
+            self._pending.put(None)
+            self._writer.join()
         with self._lock:
             self._connection.close()
 
@@ -276,10 +339,16 @@ class PostgresAuditStore:
         self._pool.close()
 
 
-def open_audit_store(url: str, key: bytes) -> AuditStore:
-    """``sqlite:///PATH`` or ``postgresql://...`` (``postgres://`` too)."""
+def open_audit_store(url: str, key: bytes, *, group_commit: bool = False) -> AuditStore:
+    """``sqlite:///PATH`` or ``postgresql://...`` (``postgres://`` too).
+
+    ``group_commit`` applies to SQLite (PostgreSQL groups concurrent commits itself, see
+    its ``commit_delay`` setting).
+    """
     if url.startswith("sqlite:///"):
-        return SqliteAuditStore(Path(url.removeprefix("sqlite:///")), key)
+        return SqliteAuditStore(
+            Path(url.removeprefix("sqlite:///")), key, group_commit=group_commit
+        )
     if url.startswith(("postgresql://", "postgres://")):
         return PostgresAuditStore(url, key)
     raise ValueError("the audit store URL must start with sqlite:/// or postgresql://")

@@ -35,6 +35,8 @@ class ServiceSettings:
         allow_anonymous: serve the JSON API without API keys (tests, a trusted sidecar).
         audit_url: ``sqlite:///PATH`` (the embedded default) or ``postgresql://...``.
         audit_key: the HMAC key (bytes as hex) for the patient key of audit records.
+        audit_group_commit: SQLite: commit records that arrive together in one transaction
+            (each still committed before its answer).
         cds_issuers: CDS Hooks issuer -> ``{"jwks_url": ...}`` or ``{"jwks": {...}}``.
         jti_window_seconds: a JWT id seen within this window is a replay.
         max_body_bytes: the largest request body of a single-patient request.
@@ -53,6 +55,7 @@ class ServiceSettings:
     allow_anonymous: bool = False
     audit_url: str = "sqlite:///pedonc-audit.sqlite3"
     audit_key: str = ""
+    audit_group_commit: bool = False
     cds_issuers: dict[str, dict[str, Any]] = field(default_factory=dict)
     jti_window_seconds: int = 600
     max_body_bytes: int = 1024 * 1024
