@@ -25,7 +25,12 @@ from pedonc_routing.analysis.samples import Case, CaseFileError, read_cases
 from pedonc_routing.bundle import Bundle, load_bundle, validate
 from pedonc_routing.decision.model import Decision
 from pedonc_routing.engine import EngineName
-from pedonc_routing.errors import PatientDataError, UnknownProtocolError, ValidationFailed
+from pedonc_routing.errors import (
+    ApprovalRequired,
+    PatientDataError,
+    UnknownProtocolError,
+    ValidationFailed,
+)
 from pedonc_routing.interop.json_schema import all_schemas, write_schemas
 from pedonc_routing.interop.sarif import to_sarif
 from pedonc_routing.issues import Issue
@@ -115,9 +120,16 @@ def schema_command(output: Path | None) -> None:
         click.echo(str(path))
 
 
-def _load(protocols: Path | None, engine: EngineName | None = None) -> Bundle:
+def _load(
+    protocols: Path | None, engine: EngineName | None = None, *, require_approved: bool = False
+) -> Bundle:
     try:
-        return load_bundle(protocols, engine=engine)
+        return load_bundle(protocols, engine=engine, require_approved=require_approved)
+    except ApprovalRequired as refused:
+        for problem in refused.problems:
+            click.echo(f"error: not approved: {problem}", err=True)
+        click.echo("error: production mode refuses unapproved protocols", err=True)
+        sys.exit(EXIT_FINDINGS)
     except ValidationFailed as failure:
         for issue in failure.issues:
             if issue.severity == "error":
@@ -715,6 +727,12 @@ if __name__ == "__main__":  # pragma: no cover
     help="HMAC key (hex) for patient keys; SQLite keeps one beside the file.",
 )
 @click.option(
+    "--require-approved",
+    is_flag=True,
+    help="Production mode: refuse to start (or reload) unless every protocol's content is "
+    "approved (docs/governance.md).",
+)
+@click.option(
     "--audit-group-commit",
     is_flag=True,
     help="SQLite: one transaction for records arriving together (each still committed first).",
@@ -753,6 +771,7 @@ def serve_command(
     allow_anonymous: bool,
     audit_url: str,
     audit_key: str | None,
+    require_approved: bool,
     audit_group_commit: bool,
     cds_issuers: Path | None,
     jti_window: int,
@@ -794,6 +813,7 @@ def serve_command(
             audit_url=audit_url,
             audit_key=audit_key_for(audit_url, audit_key),
             audit_group_commit=audit_group_commit,
+            require_approved=require_approved,
             cds_issuers=issuers,
             jti_window_seconds=jti_window,
             max_body_bytes=max_body_bytes,
@@ -802,7 +822,7 @@ def serve_command(
         )
         # Fail here, once and clearly, rather than in every worker: the bundle must validate
         # and the audit store must open (this also creates its tables before workers race).
-        _load(protocols)
+        _load(protocols, require_approved=require_approved)
         open_audit_store(settings.audit_url, bytes.fromhex(settings.audit_key)).close()
     except (SettingsError, OSError, ValueError) as error:
         click.echo(f"error: {error}", err=True)

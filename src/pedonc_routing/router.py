@@ -30,6 +30,8 @@ class Router:
     Args:
         bundle: the bundle to start with (default: the shipped protocols).
         engine: engine for bundles this router loads.
+        require_approved: production mode for every bundle this router loads: a bundle
+            whose protocols are not all approved is refused (:class:`ApprovalRequired`).
         on_decision: called with every decision (e.g. to write the HIS audit log). The
             decision carries facts and rules, never the patient identifier. An exception
             in the hook is logged (its type only) and does not lose the decision.
@@ -41,9 +43,15 @@ class Router:
         *,
         engine: EngineName | None = None,
         on_decision: DecisionHook | None = None,
+        require_approved: bool = False,
     ) -> None:
         self._engine = engine
-        self._bundle = bundle if bundle is not None else load_bundle(engine=engine)
+        self._require_approved = require_approved
+        self._bundle = (
+            bundle
+            if bundle is not None
+            else load_bundle(engine=engine, require_approved=require_approved)
+        )
         self._on_decision = on_decision
         self._reload_lock = threading.Lock()
 
@@ -73,11 +81,12 @@ class Router:
     def reload(self, paths: PathArg = None) -> Bundle:
         """Load, validate and compile ``paths``, then make it the current bundle.
 
-        Raises :class:`~pedonc_routing.errors.ValidationFailed` when it does not validate;
-        the current bundle then keeps serving unchanged.
+        Raises :class:`~pedonc_routing.errors.ValidationFailed` when it does not validate
+        (or :class:`~pedonc_routing.errors.ApprovalRequired` in production mode); the current
+        bundle then keeps serving unchanged.
         """
         with self._reload_lock:  # one reload at a time; routing never waits on it
-            new = load_bundle(paths, engine=self._engine)
+            new = load_bundle(paths, engine=self._engine, require_approved=self._require_approved)
             old = self._bundle
             self._bundle = new
         logger.info("bundle reloaded: %s -> %s", old.content_hash, new.content_hash)

@@ -236,3 +236,13 @@ def test_validate_reports_a_changed_protocol_and_an_unknown_approval(protocols: 
     unknown = issues["A002"]
     assert unknown.file == f"protocols/{APPROVALS_FILE}"
     assert "did you mean 'wilms_tumour'?" in unknown.message
+
+
+def test_serve_in_production_mode_refuses_unapproved_protocols(protocols: Path) -> None:
+    """`serve --require-approved` stops before any worker starts, naming each protocol."""
+    audit = f"sqlite:///{protocols.parent / 'audit.sqlite3'}"
+    args = ["serve", "--protocols", str(protocols), "--allow-anonymous", "--require-approved",
+            "--audit", audit, "--port", "1"]  # fmt: skip
+    refused = CliRunner().invoke(main, args)
+    assert refused.exit_code == 1, refused.output
+    assert "error: not approved: wilms_tumour 2026.1: no approval recorded" in refused.output

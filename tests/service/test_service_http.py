@@ -12,7 +12,7 @@ import httpx
 import pytest
 
 import pedonc_routing as pr
-from pedonc_routing.interop.fhir import decision_to_fhir, patient_from_fhir, patient_to_fhir
+from pedonc_routing.interop.fhir import decision_to_proposal, patient_from_fhir, patient_to_fhir
 from pedonc_routing.service.audit import SqliteAuditStore, patient_key
 from service.server_process import ADMIN_KEY, API_KEY, AUDIT_KEY, ServerProcess
 from service.service_examples import all_example_patients, example_patient
@@ -235,9 +235,9 @@ def test_plan_definition_apply_returns_the_care_plan_proposal(
     assert response.status_code == 200, response.text
     assert response.headers["content-type"].startswith("application/fhir+json")
     proposal = response.json()
-    kinds = [entry["resource"]["resourceType"] for entry in proposal["entry"]]
-    assert "CarePlan" in kinds
-    assert proposal == decision_to_fhir(shipped_bundle.route(state), state)
+    assert (proposal["resourceType"], proposal["intent"]) == ("CarePlan", "proposal")
+    assert [r["resourceType"] for r in proposal["contained"]] == ["RequestGroup"]
+    assert proposal == decision_to_proposal(shipped_bundle.route(state), state)
     as_parameters = {
         "resourceType": "Parameters",
         "parameter": [{"name": "data", "resource": fhir_bundle}],

@@ -37,7 +37,7 @@ from pedonc_routing.errors import (
     PedoncRoutingError,
     ValidationFailed,
 )
-from pedonc_routing.interop.fhir import decision_to_fhir, patient_from_fhir
+from pedonc_routing.interop.fhir import decision_to_proposal, patient_from_fhir
 from pedonc_routing.interop.fhir.codes import fhir_id
 from pedonc_routing.model.documents import Language
 from pedonc_routing.model.patient import PatientState
@@ -120,7 +120,7 @@ class RoutingService:
     def __init__(self, settings: ServiceSettings, store: AuditStore, bundle: Bundle) -> None:
         self.settings = settings
         self.store = store
-        self.router = Router(bundle)
+        self.router = Router(bundle, require_approved=settings.require_approved)
         self._api_keys = tuple(bytes.fromhex(value) for value in settings.api_key_hashes)
         self._admin_keys = tuple(bytes.fromhex(value) for value in settings.admin_key_hashes)
         secret = bytes.fromhex(settings.audit_key)
@@ -275,7 +275,7 @@ class RoutingService:
         except PatientDataError as error:
             return _outcome(422, "invalid", "; ".join(error.problems))
         return JSONResponse(
-            decision_to_fhir(decision, patient),
+            decision_to_proposal(decision, patient),
             headers={"Audit-Record": str(record_id)},
             media_type="application/fhir+json",
         )
@@ -513,7 +513,11 @@ def create_app(
         )
     )
     service = RoutingService(
-        settings, audit, bundle if bundle is not None else load_bundle(settings.protocols)
+        settings,
+        audit,
+        bundle
+        if bundle is not None
+        else load_bundle(settings.protocols, require_approved=settings.require_approved),
     )
 
     @asynccontextmanager

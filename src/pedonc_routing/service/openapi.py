@@ -136,7 +136,7 @@ def openapi_document(server_url: str, plan_ids: tuple[str, ...]) -> dict[str, An
                 },
                 "responses": {
                     "200": {
-                        "description": "The proposal: a Bundle with the CarePlan",
+                        "description": "A CarePlan proposal with a contained RequestGroup",
                         "content": {"application/fhir+json": {"schema": _FHIR_RESOURCE}},
                     },
                     **{

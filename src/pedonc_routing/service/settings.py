@@ -37,6 +37,8 @@ class ServiceSettings:
         audit_key: the HMAC key (bytes as hex) for the patient key of audit records.
         audit_group_commit: SQLite: commit records that arrive together in one transaction
             (each still committed before its answer).
+        require_approved: production mode: a bundle (at start or reload) is refused unless
+            every protocol's content carries a governance approval.
         cds_issuers: CDS Hooks issuer -> ``{"jwks_url": ...}`` or ``{"jwks": {...}}``.
         jti_window_seconds: a JWT id seen within this window is a replay.
         max_body_bytes: the largest request body of a single-patient request.
@@ -56,6 +58,7 @@ class ServiceSettings:
     audit_url: str = "sqlite:///pedonc-audit.sqlite3"
     audit_key: str = ""
     audit_group_commit: bool = False
+    require_approved: bool = False
     cds_issuers: dict[str, dict[str, Any]] = field(default_factory=dict)
     jti_window_seconds: int = 600
     max_body_bytes: int = 1024 * 1024
