@@ -76,6 +76,12 @@ def test_every_iccc3_subgroup_is_routed(bundle: pr.Bundle, subgroup: str) -> Non
     assert decision.facility.level in {"regional", "republican"}
     assert decision.protocol is not None
     assert decision.protocol.id == DISEASE_PROTOCOL.get(subgroup, "other_malignancy")
+    # Every decision names the child's ICCC-3 category, for registries and reports.
+    assert decision.iccc3 is not None
+    assert (decision.iccc3.subgroup, decision.iccc3.main_group) == (
+        found.subgroup,
+        found.main_group,
+    )
 
 
 @pytest.mark.parametrize(
@@ -105,6 +111,16 @@ def test_a_code_a_disease_protocol_may_claim_asks_for_the_morphology(bundle: pr.
     decision = bundle.route(new_patient("C49.9", None, None))
     assert decision.status == "needs_data"
     assert decision.missing == ["icdo3_morphology"]
+
+
+def test_decision_without_a_classifiable_morphology_has_no_iccc3(bundle: pr.Bundle) -> None:
+    # 9811/3 (B-lymphoblastic leukaemia with t(9;22)) entered ICD-O-3 after the 2005 ICCC-3
+    # table this library ships: no category is guessed.
+    assert bundle.route(new_patient("C91.0", "9811/3", "C42.1")).iccc3 is None
+    assert bundle.route(new_patient("C91.0", None, None)).iccc3 is None
+    typed = bundle.route(new_patient("C91.0", "9836/3", "C42.1")).to_dict()["iccc3"]
+    assert typed["division"] == "Ia.1"
+    assert typed["division_name"] == "Precursor cell leukemias"
 
 
 def test_all_still_gets_the_all_protocol(bundle: pr.Bundle) -> None:

@@ -9,12 +9,14 @@ from __future__ import annotations
 
 from functools import lru_cache
 
+from pedonc_routing.classification import classify
 from pedonc_routing.compiler.compiled import CompiledBundle
 from pedonc_routing.decision.model import (
     Decision,
     Explanation,
     FacilityRef,
     FollowUpItem,
+    Iccc3Ref,
     ProtocolRef,
     ReturnRef,
     SpecialistRef,
@@ -40,11 +42,24 @@ def decide(
     language: Language = "en",
 ) -> Decision:
     """Route one checked patient: walk its pathway, then build the decision."""
-    return build_decision(walk(bundle, evaluator, patient), bundle, evaluator.name, language)
+    morphology = patient.facts.get("icdo3_morphology")
+    topography = patient.facts.get("icdo3_topography")
+    iccc3 = (
+        _iccc3(morphology, topography if isinstance(topography, str) else None)
+        if isinstance(morphology, str)
+        else None
+    )
+    outcome = walk(bundle, evaluator, patient)
+    return build_decision(outcome, bundle, evaluator.name, language, iccc3=iccc3)
 
 
 def build_decision(
-    outcome: Outcome, bundle: CompiledBundle, engine: str, language: Language = "en"
+    outcome: Outcome,
+    bundle: CompiledBundle,
+    engine: str,
+    language: Language = "en",
+    *,
+    iccc3: Iccc3Ref | None = None,
 ) -> Decision:
     """The decision for ``outcome``, its texts in ``language`` (English where one lacks it)."""
     routed = outcome.status == "routed"
@@ -94,6 +109,7 @@ def build_decision(
         missing=sorted(outcome.missing),
         explanation=[_explanation(reason) for reason in outcome.reasons],
         return_to=_return_ref(outcome.return_to),
+        iccc3=iccc3,
         undecided_follow_ups=[
             UndecidedFollowUp.model_construct(
                 id=follow_up.id,
@@ -146,6 +162,21 @@ def _follow_up_item(follow_up: FollowUp, language: Language) -> FollowUpItem:
         due_within_hours=follow_up.due_within_hours,
         interval_months=follow_up.interval_months,
         for_years=follow_up.for_years,
+    )
+
+
+@lru_cache(maxsize=4096)
+def _iccc3(morphology: str, topography: str | None) -> Iccc3Ref | None:
+    found = classify(morphology, topography)
+    if found is None:
+        return None
+    return Iccc3Ref.model_construct(
+        main_group=found.main_group,
+        main_group_name=found.main_group_name,
+        subgroup=found.subgroup,
+        subgroup_name=found.subgroup_name,
+        division=found.division,
+        division_name=found.division_name,
     )
 
 

@@ -21,6 +21,18 @@ class ProtocolRef(_Out):
     approval: Literal["approved", "draft"] = "draft"
 
 
+class Iccc3Ref(_Out):
+    """The child's ICCC-3 category (Steliarova-Foucher et al. 2005), from the ICD-O-3
+    morphology and topography, for registries and reports."""
+
+    main_group: str
+    main_group_name: str
+    subgroup: str
+    subgroup_name: str
+    division: str | None = None
+    division_name: str | None = None
+
+
 class StepRef(_Out):
     id: str
     kind: str
@@ -94,6 +106,8 @@ class Decision(_Out):
     missing: list[str]
     explanation: list[Explanation]
     return_to: ReturnRef | None = None
+    #: The child's ICCC-3 category; None without an ICD-O-3 morphology, or outside ICCC-3.
+    iccc3: Iccc3Ref | None = None
     #: With ``needs_data`` at a decided step: the follow-ups still undecided (those decided
     #: are in ``follow_ups``, the facility and specialist are given).
     undecided_follow_ups: list[UndecidedFollowUp] = []
