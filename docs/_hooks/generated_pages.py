@@ -23,6 +23,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pedonc_routing as pr
+from pedonc_routing.classification import classify
+from pedonc_routing.classification.representatives import REPRESENTATIVES
 from pedonc_routing.compiler.compiled import CompiledProtocol
 from pedonc_routing.compiler.pathway import RETURN, CompiledStep, CompiledTransition
 from pedonc_routing.decision.model import Decision
@@ -211,21 +213,68 @@ def pathway_page(protocol: CompiledProtocol, specialists: Mapping[str, str]) -> 
     return "\n".join(lines)
 
 
-def pathways_index(bundle: pr.Bundle) -> str:
+def iccc3_routes(bundle: pr.Bundle) -> dict[str, tuple[str, str]]:
+    """ICCC-3 subgroup -> (its name, the protocol that takes a newly diagnosed child with the
+    subgroup's representative diagnosis), by routing that child with ``bundle``."""
+    routes = {}
+    for subgroup, (icd10, morphology, topography) in REPRESENTATIVES.items():
+        found = classify(morphology, topography)
+        decision = bundle.route(
+            {
+                "patient_id": "docs-iccc3",
+                "as_of": "2026-11-22T09:00:00+05:00",
+                "age_years": 8,
+                "home_region": "KZ-75",
+                "diagnosis": {
+                    "icd10": icd10,
+                    "icdo3_morphology": morphology,
+                    "icdo3_topography": topography,
+                },
+            }
+        )
+        protocol = decision.protocol.id if decision.protocol is not None else decision.status
+        routes[subgroup] = (found.subgroup_name if found else "?", protocol)
+    return routes
+
+
+def pathways_index(bundle: pr.Bundle, routes: Mapping[str, tuple[str, str]]) -> str:
+    by_protocol: dict[str, list[str]] = {}
+    for subgroup, (_, protocol_id) in routes.items():
+        by_protocol.setdefault(protocol_id, []).append(subgroup)
     lines = [
         "# Pathways",
         "",
-        "Every shipped protocol, drawn from `protocols/` when this site was built.",
+        "Every shipped protocol, drawn from `protocols/` when this site was built. The ICCC-3",
+        "subgroups are those whose representative diagnosis (below) the protocol takes.",
         "",
-        "| protocol | title | version | status | steps | sources |",
-        "|---|---|---|---|---|---|",
+        "| protocol | title | version | status | steps | sources | ICCC-3 subgroups |",
+        "|---|---|---|---|---|---|---|",
     ]
     for protocol_id in bundle.protocol_ids:
         protocol = bundle.compiled.protocols[protocol_id]
         model = protocol.model
+        subgroups = ", ".join(by_protocol.get(protocol_id, [])) or "-"
         lines.append(
             f"| [{protocol_id}]({protocol_id}.md) | {_text(model.title.en)} | {model.version} "
-            f"| {model.status} | {len(model.steps)} | {len(model.sources)} |"
+            f"| {model.status} | {len(model.steps)} | {len(model.sources)} | {subgroups} |"
+        )
+    lines += [
+        "",
+        "## Every ICCC-3 subgroup",
+        "",
+        "Each subgroup of the International Classification of Childhood Cancer, third edition",
+        "(Steliarova-Foucher et al., Cancer 2005), with the protocol a newly diagnosed child with",
+        "its representative diagnosis is routed to when this site was built: a disease protocol,",
+        "or the catch-all pathway `other_malignancy`. No subgroup is `not_applicable`.",
+        "",
+        "| subgroup | name | representative (ICD-10, ICD-O-3) | protocol |",
+        "|---|---|---|---|",
+    ]
+    for subgroup, (name, protocol_id) in routes.items():
+        icd10, morphology, topography = REPRESENTATIVES[subgroup]
+        lines.append(
+            f"| {subgroup} | {_text(name)} | {icd10}, {morphology}, {topography} "
+            f"| [{protocol_id}]({protocol_id}.md) |"
         )
     lines.append("")
     return "\n".join(lines)
@@ -235,7 +284,7 @@ def pathway_pages(bundle: pr.Bundle) -> dict[str, str]:
     """``pathways/index.md`` and ``pathways/<protocol_id>.md`` for every protocol."""
     care = bundle.compiled.care
     specialists = {key: text.en for key, text in care.specialists.items()} if care else {}
-    pages = {PATHWAYS_INDEX: pathways_index(bundle)}
+    pages = {PATHWAYS_INDEX: pathways_index(bundle, iccc3_routes(bundle))}
     for protocol_id in bundle.protocol_ids:
         protocol = bundle.compiled.protocols[protocol_id]
         pages[f"pathways/{protocol_id}.md"] = pathway_page(protocol, specialists)

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 import pedonc_routing as pr
-from iccc3_representatives import REPRESENTATIVES
+from pedonc_routing.classification.representatives import REPRESENTATIVES
 from pedonc_routing.classification import classify
 
 #: ICCC-3 subgroups a disease protocol of the shipped bundle claims for its representative

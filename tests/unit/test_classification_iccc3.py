@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from iccc3_representatives import REPRESENTATIVES
+from pedonc_routing.classification.representatives import REPRESENTATIVES
 from pedonc_routing.classification import Iccc3Class, classify, subgroups
 
 

@@ -1,6 +1,6 @@
 """One representative diagnosis per ICCC-3 subgroup: (ICD-10, ICD-O-3 morphology, ICD-O-3
-topography). Shared by the classification tests and the "every child with cancer is routed"
-test; chosen by the protocol authors as a typical childhood tumour of each subgroup."""
+topography), a typical childhood tumour of each subgroup. Used by the tests that route every
+subgroup and by the documentation page of which protocol routes each subgroup."""
 
 from __future__ import annotations
 
