@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 
 import pedonc_routing as pr
-from pedonc_routing.classification.representatives import REPRESENTATIVES
 from pedonc_routing.classification import classify
+from pedonc_routing.classification.representatives import REPRESENTATIVES
 
 #: ICCC-3 subgroups a disease protocol of the shipped bundle claims for its representative
 #: (the others go to the catch-all pathway, `other_malignancy`).

@@ -24,6 +24,7 @@ from render_patients import PATIENT_BY_STATUS, read_patient
 import pedonc_routing as pr
 from pedonc_routing.model.documents import Language
 from pedonc_routing.render.family import UI, build_family_guide, guide_html
+from pedonc_routing.render.pdf import CHROMIUM_FLAGS
 
 A4_WIDTH_PX = 794
 KAZAKH_LETTERS = "әғқңөұүһі"
@@ -64,14 +65,7 @@ def _render(html: str, workdir: Path) -> str:
     assert CHROMIUM is not None
     command = [
         CHROMIUM,
-        "--headless",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-quic",
-        "--no-first-run",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
+        *CHROMIUM_FLAGS,
         f"--user-data-dir={workdir / 'profile'}",
         f"--window-size={A4_WIDTH_PX},1123",
         "--dump-dom",

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from pedonc_routing.classification.representatives import REPRESENTATIVES
 from pedonc_routing.classification import Iccc3Class, classify, subgroups
+from pedonc_routing.classification.representatives import REPRESENTATIVES
 
 
 def test_every_subgroup_has_a_representative() -> None:

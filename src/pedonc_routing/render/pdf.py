@@ -11,7 +11,8 @@ import subprocess
 import tempfile
 from pathlib import Path
 
-#: Flags for a headless, offline, throwaway Chromium (no sandbox: CI runs as root).
+#: Flags for a headless, offline, throwaway Chromium (no sandbox: CI runs as root); the
+#: family-guide layout test starts Chromium with the same flags.
 CHROMIUM_FLAGS = (
     "--headless",
     "--no-sandbox",
