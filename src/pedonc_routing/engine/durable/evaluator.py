@@ -8,7 +8,13 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 from pedonc_routing.compiler.guards import GuardTable
-from pedonc_routing.engine.durable.session import Ruleset, TooManyMatches, created_ruleset, matches
+from pedonc_routing.engine.durable.session import (
+    Ruleset,
+    TooManyMatches,
+    created_ruleset,
+    fact_body,
+    matches,
+)
 from pedonc_routing.engine.durable.sharding import (
     MAX_RULES,
     ShardDefinition,
@@ -113,10 +119,10 @@ class DurableEvaluator:
     def evaluate(self, table: GuardTable, facts: Mapping[str, FactValue]) -> Callable[[str], Truth]:
         view = self._ruleset(table)
         results: dict[str, bool] = {}
-        encoded = encode_facts(facts, view.fields)
+        body = fact_body(encode_facts(facts, view.fields))
         for shard in view.shards:
             try:
-                fired = matches(shard.ruleset, encoded)
+                fired = matches(shard.ruleset, body)
             except TooManyMatches:
                 # Past durable-rules' match limit (error 303) the shard's guards are decided
                 # by the reference evaluator, which the differential tests hold equal.
