@@ -55,9 +55,10 @@ def rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def valid_patients(bundle: pr.Bundle) -> list[dict[str, Any]]:
+def valid_patients(bundle: pr.Bundle, folder: Path | None = None) -> list[dict[str, Any]]:
+    """Every example patient (``folder``, default examples/patients) the bundle accepts."""
     patients = []
-    for path in sorted((ROOT / "examples" / "patients").rglob("*.yaml")):
+    for path in sorted((folder or ROOT / "examples" / "patients").rglob("*.yaml")):
         if path.name == "expected.yaml":
             continue
         patient = yaml.safe_load(path.read_text(encoding="utf-8"))
