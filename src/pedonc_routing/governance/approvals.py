@@ -2,8 +2,9 @@
 
 A protocol's **content hash** is the SHA-256 of its parsed content in canonical JSON (sorted
 keys, no whitespace), so reformatting the YAML or editing a comment keeps an approval, while
-any change that can alter routing (a guard, a step, a threshold, a citation) voids it. The
-governance fields themselves (``status``, ``reviewed_by``, ``reviewed_on``) are left out:
+any change that can alter routing (a guard, a step, a threshold, a citation) voids it. Keys
+left at their default value are left out, so a library upgrade that adds an optional key does
+not void approvals. The governance fields themselves (``status``, ``reviewed_by``, ``reviewed_on``) are left out:
 setting ``status: reviewed`` after approval must not void the approval it records.
 
 Beside the whole-content hash, an approval stores a short digest per step, transition,
@@ -44,7 +45,11 @@ def _canonical(value: Any) -> bytes:
 
 
 def _content(protocol: Protocol) -> dict[str, Any]:
-    return protocol.model_dump(mode="json", by_alias=True, exclude=set(GOVERNANCE_FIELDS))
+    # Defaults left out: a later library version that adds an optional key (as `priority`
+    # was added) must not void every approval; writing a default out explicitly is no change.
+    return protocol.model_dump(
+        mode="json", by_alias=True, exclude=set(GOVERNANCE_FIELDS), exclude_defaults=True
+    )
 
 
 def content_hash(protocol: Protocol) -> str:
