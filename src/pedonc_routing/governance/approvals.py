@@ -4,8 +4,9 @@ A protocol's **content hash** is the SHA-256 of its parsed content in canonical 
 keys, no whitespace), so reformatting the YAML or editing a comment keeps an approval, while
 any change that can alter routing (a guard, a step, a threshold, a citation) voids it. Keys
 left at their default value are left out, so a library upgrade that adds an optional key does
-not void approvals. The governance fields themselves (``status``, ``reviewed_by``, ``reviewed_on``) are left out:
-setting ``status: reviewed`` after approval must not void the approval it records.
+not void approvals. The governance fields themselves (``status``, ``reviewed_by``,
+``reviewed_on``) are left out: setting ``status: reviewed`` after approval must not void the
+approval it records.
 
 Beside the whole-content hash, an approval stores a short digest per step, transition,
 follow-up and override (``steps.<id>``, ``steps.<id>.next.<transition>``, ...) and per other
