@@ -108,7 +108,13 @@ def token(
 def hook_request(patient: dict[str, Any], hook: str = "patient-view") -> dict[str, Any]:
     """The EHR's request: the child's FHIR resources in the discovery's prefetch keys."""
     bundle = patient_to_fhir(patient)
-    resources = [entry["resource"] for entry in bundle["entry"]]
+    # As an EHR's FHIR server answers: the Patient has its id, and the other resources refer
+    # to it as Patient/ID (patient_to_fhir's urn:uuid references only resolve inside its
+    # own Bundle, and a CDS prefetch Patient is a bare resource with no fullUrl).
+    child = next(e for e in bundle["entry"] if e["resource"]["resourceType"] == "Patient")
+    patient_id = child["resource"].setdefault("id", "p1")
+    text = json.dumps(bundle).replace(f'"{child["fullUrl"]}"', f'"Patient/{patient_id}"')
+    resources = [entry["resource"] for entry in json.loads(text)["entry"]]
     searches = {
         "conditions": "Condition",
         "observations": "Observation",
