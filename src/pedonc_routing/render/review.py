@@ -30,7 +30,7 @@ from pedonc_routing.governance.approvals import ApprovalState, content_hash
 from pedonc_routing.model.conditions import AllOf, Condition, Test
 from pedonc_routing.model.documents import Language, LocalizedText
 from pedonc_routing.render.svg import to_svg
-from pedonc_routing.render.words import in_words
+from pedonc_routing.render.words import SYMBOLS, in_words
 from pedonc_routing.routing.network import Need
 from pedonc_routing.vocabulary.inputs import kz_region_codes
 
@@ -189,9 +189,6 @@ def _local(text: LocalizedText | None, lang: Language) -> str:
     return text.get(lang) if text is not None else ""
 
 
-_SYMBOLS = {"eq": "=", "ne": "≠", "lt": "<", "lte": "≤", "gt": ">", "gte": "≥"}
-
-
 def _operand_text(value: object, lang: Language) -> str:
     if isinstance(value, bool):
         return _t("yes" if value else "no", lang)
@@ -201,8 +198,8 @@ def _operand_text(value: object, lang: Language) -> str:
 def _cell_text(test: Test, lang: Language) -> str:
     """What a test says of its input, the input itself being the column."""
     operator, operand = test.operator, test.operand
-    if operator in _SYMBOLS:
-        return f"{_SYMBOLS[operator]} {_operand_text(operand, lang)}"
+    if operator in SYMBOLS:
+        return f"{SYMBOLS[operator]} {_operand_text(operand, lang)}"
     if operator == "between":
         return f"{_operand_text(operand[0], lang)} – {_operand_text(operand[1], lang)}"
     if operator in ("present", "absent"):

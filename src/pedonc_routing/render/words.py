@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from pedonc_routing.model.conditions import AllOf, AnyOf, Condition, Not, Test
 
-_SYMBOLS = {"eq": "=", "ne": "≠", "lt": "<", "lte": "≤", "gt": ">", "gte": "≥"}
+#: The comparison operators as the symbols people read (also the review pack's table cells).
+SYMBOLS = {"eq": "=", "ne": "≠", "lt": "<", "lte": "≤", "gt": ">", "gte": "≥"}
 
 
 def _value(value: object) -> str:
@@ -15,8 +16,8 @@ def _value(value: object) -> str:
 
 def test_in_words(test: Test) -> str:
     operator, operand = test.operator, test.operand
-    if operator in _SYMBOLS:
-        return f"{test.input} {_SYMBOLS[operator]} {_value(operand)}"
+    if operator in SYMBOLS:
+        return f"{test.input} {SYMBOLS[operator]} {_value(operand)}"
     if operator == "in":
         return f"{test.input} in {{{', '.join(_value(v) for v in operand)}}}"
     if operator == "between":
